@@ -1,0 +1,47 @@
+# The README's two commands are `make drill` and `make test`; both set up a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CDK := node_modules/.bin/cdk
+ENV ?= dev
+SCENARIO ?= region-outage
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PYTHONPATH := $(CURDIR):$(CURDIR)/lambdas
+
+.PHONY: drill test lint typecheck unit synth bench clean setup
+
+setup: $(VENV)/.installed $(CDK)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+drill: setup  ## run the local game day (make drill SCENARIO=... ENV=...)
+	$(BIN)/python -m drill --env $(ENV) --scenario $(SCENARIO)
+
+test: setup lint typecheck unit  ## everything CI runs
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy $$(ls -d lambdas/switchyard stacks drill bench app.py 2>/dev/null)
+
+unit: setup
+	$(BIN)/pytest
+
+synth: setup  ## cdk synth one environment into cdk.out
+	$(CDK) synth --all -c env=$(ENV) --quiet
+
+bench: setup  ## print the benchmark numbers documented in the README
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf cdk.out reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,211 @@
+"""Per-environment configuration: one typed, validated model shared by the stacks,
+the controller and the drill.
+
+Environments live in ``config/<name>.toml``. Loading validates every field before
+anything is synthesized or changed, and a bad file raises :class:`ConfigError` whose
+message names the environment, the field and why it is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,15}$"
+
+Region = Annotated[str, Field(pattern=REGION_PATTERN, description="AWS region code, e.g. us-east-1")]
+DatabaseEngine = Literal["rds-postgres", "aurora-postgres"]
+Mode = Literal["automatic", "manual"]
+
+
+class ConfigError(ValueError):
+    """A configuration that must not be deployed; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Regions(_Strict):
+    """The two regions of the warm-standby pair. Roles here are the *deployed* roles;
+    which region is active at run time lives in the desired-state table."""
+
+    primary: Region
+    standby: Region
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Regions:
+        if self.primary == self.standby:
+            raise ValueError(f"standby must differ from primary (both are {self.primary!r})")
+        return self
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.primary, self.standby)
+
+    def other(self, region: str) -> str:
+        """The other region of the pair; raises ValueError for a region outside it."""
+        if region == self.primary:
+            return self.standby
+        if region == self.standby:
+            return self.primary
+        raise ValueError(f"region {region!r} is not one of the configured pair {self.pair}")
+
+
+class Dns(_Strict):
+    hosted_zone_id: str = Field(pattern=r"^Z[A-Z0-9]{5,31}$")
+    zone_name: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    record_name: str = Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")
+    ttl_seconds: int = Field(default=60, ge=5, le=300)
+    health_check_interval_seconds: Literal[10, 30] = 10
+    health_check_failure_threshold: int = Field(default=3, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _record_in_zone(self) -> Dns:
+        if not self.record_name.endswith("." + self.zone_name):
+            raise ValueError(f"record_name {self.record_name!r} is not inside zone {self.zone_name!r}")
+        return self
+
+
+class Capacity(_Strict):
+    """Application tier sizes. ``max`` applies to both regions: after a failover the
+    standby must be able to carry the primary's load."""
+
+    instance_type: str = Field(default="t3.micro", pattern=r"^[a-z][a-z0-9]*\.[a-z0-9]+$")
+    primary_desired: int = Field(ge=1)
+    max: int = Field(ge=1, le=1000)
+    standby_warm_min: int = Field(ge=0)
+    standby_scale_up_target: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Capacity:
+        if self.primary_desired > self.max:
+            raise ValueError(f"primary_desired ({self.primary_desired}) is above max ({self.max})")
+        if self.standby_scale_up_target > self.max:
+            raise ValueError(f"standby_scale_up_target ({self.standby_scale_up_target}) is above max ({self.max})")
+        if self.standby_warm_min > self.standby_scale_up_target:
+            raise ValueError(
+                f"standby_warm_min ({self.standby_warm_min}) is above standby_scale_up_target "
+                f"({self.standby_scale_up_target})"
+            )
+        return self
+
+
+class Database(_Strict):
+    engine: DatabaseEngine
+    instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+    engine_version: str = Field(default="16.4", pattern=r"^\d+(\.\d+)?$")
+    database_name: str = Field(default="app", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
+    allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
+    multi_az: bool = False
+    deletion_protection: bool = True
+
+
+class Detection(_Strict):
+    """Thresholds of the health decision (see switchyard.decision)."""
+
+    quorum: int = Field(default=2, ge=2, description="independent failing signals needed to fail over")
+    fail_after_evaluations: int = Field(default=3, ge=1)
+    recover_after_evaluations: int = Field(default=5, ge=1)
+    dwell_seconds: int = Field(default=120, ge=0)
+    hold_down_seconds: int = Field(default=3600, ge=0)
+    evaluation_interval_seconds: int = Field(default=60, ge=60)
+    max_data_age_seconds: int = Field(default=300, ge=60, description="older observations count as missing")
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Detection:
+        if self.recover_after_evaluations < self.fail_after_evaluations:
+            raise ValueError(
+                f"recover_after_evaluations ({self.recover_after_evaluations}) must be at least "
+                f"fail_after_evaluations ({self.fail_after_evaluations}) so recovery is harder than failure"
+            )
+        return self
+
+
+class Storage(_Strict):
+    standby_noncurrent_expiry_days: int = Field(default=30, ge=1)
+    standby_expiry_days: int | None = Field(default=None, ge=1)
+
+
+class Network(_Strict):
+    primary_cidr: str = Field(default="10.10.0.0/16", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
+    standby_cidr: str = Field(default="10.20.0.0/16", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
+    max_azs: int = Field(default=2, ge=2, le=3)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Network:
+        if self.primary_cidr == self.standby_cidr:
+            raise ValueError("primary_cidr and standby_cidr must differ")
+        return self
+
+
+class EnvironmentConfig(_Strict):
+    """One deployable environment of one application."""
+
+    name: str = Field(pattern=ENV_NAME_PATTERN)
+    application: str = Field(default="app", pattern=r"^[a-z][a-z0-9-]{1,20}$")
+    account: str = Field(pattern=r"^\d{12}$")
+    regions: Regions
+    dns: Dns
+    capacity: Capacity
+    database: Database
+    rpo_budget_seconds: int = Field(ge=0, le=86400)
+    detection: Detection = Detection()
+    mode: Mode = "manual"
+    notification_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    storage: Storage = Storage()
+    network: Network = Network()
+
+    def role_of(self, region: str) -> Literal["primary", "standby"]:
+        """The deployed role of ``region``; raises ValueError outside the pair."""
+        self.regions.other(region)
+        return "primary" if region == self.regions.primary else "standby"
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(file)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        lines.append(f"field '{field}': {message}")
+    return "; ".join(lines)
+
+
+def available_environments(config_dir: Path = DEFAULT_CONFIG_DIR) -> list[str]:
+    return sorted(path.stem for path in config_dir.glob("*.toml"))
+
+
+def parse_environment(name: str, raw: dict[str, object], source: str = "<memory>") -> EnvironmentConfig:
+    """Validate one environment's raw mapping; errors name the environment and field."""
+    if "name" in raw and raw["name"] != name:
+        raise ConfigError(f"environment {name!r} ({source}): field 'name': says {raw['name']!r}, expected {name!r}")
+    try:
+        return EnvironmentConfig.model_validate({**raw, "name": name})
+    except ValidationError as exc:
+        raise ConfigError(f"environment {name!r} ({source}): {_describe(exc)}") from exc
+
+
+def load_environment(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> EnvironmentConfig:
+    """Load and validate ``config/<name>.toml``."""
+    if not re.match(ENV_NAME_PATTERN, name or ""):
+        raise ConfigError(f"environment {name!r}: not a valid environment name (lowercase letters, digits, '-')")
+    path = config_dir / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(available_environments(config_dir)) or "none"
+        raise ConfigError(f"environment {name!r}: unknown environment (no {path.name}; known: {known})")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"environment {name!r} ({path.name}): not valid TOML: {exc}") from exc
+    return parse_environment(name, raw, source=path.name)

@@ -1,0 +1,75 @@
+"""GIVEN an environment file WHEN it is loaded THEN it is valid or the error names the field."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from switchyard.config import (
+    DEFAULT_CONFIG_DIR,
+    ConfigError,
+    available_environments,
+    load_environment,
+    parse_environment,
+)
+
+
+def _raw(name: str = "dev") -> dict:
+    return tomllib.loads((DEFAULT_CONFIG_DIR / f"{name}.toml").read_text())
+
+
+def test_shipped_environments_load() -> None:
+    assert {"dev", "prod"} <= set(available_environments())
+    dev = load_environment("dev")
+    prod = load_environment("prod")
+    assert dev.database.engine == "rds-postgres"
+    assert prod.database.engine == "aurora-postgres"
+    assert dev.regions.primary != dev.regions.standby
+
+
+def test_unknown_environment_names_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"environment 'qa': unknown environment .*known: .*dev"):
+        load_environment("qa")
+
+
+def test_environment_name_must_be_safe() -> None:
+    with pytest.raises(ConfigError, match="not a valid environment name"):
+        load_environment("../etc")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r["regions"].update(standby=r["regions"]["primary"]), r"field 'regions': standby must differ"),
+        (lambda r: r["regions"].update(standby="mars-1"), r"field 'regions.standby': String should match"),
+        (lambda r: r["capacity"].update(standby_scale_up_target=99), r"field 'capacity': standby_scale_up_target"),
+        (lambda r: r["capacity"].update(standby_warm_min=3), r"standby_warm_min \(3\) is above"),
+        (lambda r: r["database"].update(engine="mysql"), r"field 'database.engine'"),
+        (lambda r: r.update(account="12345"), r"field 'account'"),
+        (lambda r: r.update(colour="blue"), r"field 'colour': unknown field"),
+        (lambda r: r["dns"].update(record_name="orders.other.org"), r"not inside zone"),
+        (lambda r: r["detection"].update(quorum=1), r"field 'detection.quorum'"),
+        (lambda r: r["detection"].update(recover_after_evaluations=1), r"recovery is harder than failure"),
+        (lambda r: r.pop("notification_email"), r"field 'notification_email': required field is missing"),
+    ],
+)
+def test_bad_configuration_names_environment_and_field(mutate, message: str) -> None:
+    raw = _raw()
+    mutate(raw)
+    with pytest.raises(ConfigError, match=r"environment 'dev' \(test\.toml\): .*" + message):
+        parse_environment("dev", raw, source="test.toml")
+
+
+def test_name_inside_file_must_match_file(tmp_path: Path) -> None:
+    (tmp_path / "staging.toml").write_text('name = "prod"\n' + (DEFAULT_CONFIG_DIR / "dev.toml").read_text())
+    with pytest.raises(ConfigError, match=r"field 'name': says 'prod', expected 'staging'"):
+        load_environment("staging", tmp_path)
+
+
+def test_other_region_rejects_regions_outside_the_pair() -> None:
+    dev = load_environment("dev")
+    assert dev.regions.other(dev.regions.primary) == dev.regions.standby
+    with pytest.raises(ValueError, match="not one of the configured pair"):
+        dev.regions.other("ap-south-1")
