@@ -1,0 +1,1 @@
+"""The local game day: fail a region against an embedded AWS emulation and measure RTO and RPO."""

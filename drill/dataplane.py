@@ -1,0 +1,164 @@
+"""The drill's stand-in for the database data plane.
+
+moto stores RDS and Aurora *metadata* but has no database to write to, so the drill keeps
+a tiny one here: one store per region, the active one writable, the other an asynchronous
+replica that applies each committed write ``replication_lag_seconds`` after it was
+acknowledged. Promotion and fencing act on it through the controller's own database
+adapter (see ``drill.adapters``), so a lost acknowledged write here is a real RPO
+measurement of the controller's ordering, not a number the drill made up.
+
+It is a model, not PostgreSQL: no transactions, no conflicts, one writer at a time by
+construction - the point is to count which acknowledged writes survive a failover.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+class WriteRejectedError(RuntimeError):
+    """The region's database refused a write (read-only, fenced or unreachable)."""
+
+
+@dataclass
+class RegionStore:
+    region: str
+    writable: bool
+    reachable: bool = True
+    fenced: bool = False
+    applied: dict[int, float] = field(default_factory=dict)  # sequence -> commit time
+
+
+@dataclass(frozen=True)
+class PendingWrite:
+    sequence: int
+    committed_at: float
+
+
+class ReplicatedDatabase:
+    """Two regional stores with asynchronous one-way replication from the writer."""
+
+    def __init__(
+        self,
+        *,
+        primary: str,
+        standby: str,
+        replication_lag_seconds: float,
+        clock: Callable[[], float],
+    ) -> None:
+        if replication_lag_seconds < 0:
+            raise ValueError("replication_lag_seconds must be >= 0")
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.replication_lag_seconds = replication_lag_seconds
+        self.stores = {
+            primary: RegionStore(primary, writable=True),
+            standby: RegionStore(standby, writable=False),
+        }
+        self._writer = primary
+        self._replicating = True
+        self._in_flight: list[PendingWrite] = []
+
+    # -- the application's view -------------------------------------------------------
+    def write(self, sequence: int, *, region: str) -> None:
+        """Commit ``sequence`` in ``region``; returns only once it is acknowledged."""
+        with self._lock:
+            store = self.stores[region]
+            if not store.reachable:
+                raise WriteRejectedError(f"{region}: database unreachable")
+            if store.fenced or not store.writable:
+                raise WriteRejectedError(f"{region}: database is read-only")
+            now = self._clock()
+            store.applied[sequence] = now
+            if self._replicating and region == self._writer:
+                self._in_flight.append(PendingWrite(sequence, now))
+
+    def replicate(self) -> None:
+        """Apply every in-flight write older than the lag to the replica (call often)."""
+        with self._lock:
+            self._apply(until=self._clock() - self.replication_lag_seconds)
+
+    def _apply(self, *, until: float) -> None:
+        if not self._replicating:
+            return
+        replica = self.stores[self._replica_region()]
+        if not replica.reachable or not self.stores[self._writer].reachable:
+            return  # nothing crosses while either side is dark
+        keep: list[PendingWrite] = []
+        for write in self._in_flight:
+            if write.committed_at <= until:
+                replica.applied[write.sequence] = write.committed_at
+            else:
+                keep.append(write)
+        self._in_flight = keep
+
+    def _replica_region(self) -> str:
+        return next(region for region in self.stores if region != self._writer)
+
+    # -- what the controller's adapter observes and does -------------------------------
+    @property
+    def writer_region(self) -> str:
+        return self._writer
+
+    def lag_seconds(self) -> float | None:
+        """Age of the oldest write not yet on the replica; None when the writer is dark."""
+        with self._lock:
+            if not self.stores[self._writer].reachable:
+                return None
+            if not self._in_flight:
+                return 0.0
+            return max(0.0, self._clock() - self._in_flight[0].committed_at)
+
+    def catch_up(self) -> None:
+        """Switchover: apply everything in flight (possible only with both sides up)."""
+        with self._lock:
+            self._apply(until=float("inf"))
+
+    def fence(self, region: str) -> bool:
+        """Stop ``region`` taking writes; False when it cannot be reached."""
+        with self._lock:
+            store = self.stores[region]
+            if not store.reachable:
+                return False
+            store.fenced = True
+            store.writable = False
+            return True
+
+    def promote(self, region: str) -> None:
+        """Make ``region`` the writer. Writes still in flight from the old writer are lost."""
+        with self._lock:
+            if region == self._writer and self.stores[region].writable:
+                return
+            self._replicating = False
+            self._in_flight = []
+            store = self.stores[region]
+            store.writable = True
+            store.fenced = False
+            self._writer = region
+
+    def rejoin_as_replica(self, region: str) -> None:
+        """Failback preparation: ``region`` is rebuilt as a replica of the current writer."""
+        with self._lock:
+            if region == self._writer:
+                raise ValueError(f"{region} is the writer; it cannot rejoin as a replica")
+            writer = self.stores[self._writer]
+            replica = self.stores[region]
+            replica.applied = dict(writer.applied)
+            replica.writable = False
+            replica.fenced = False
+            self._replicating = True
+            self._in_flight = []
+
+    # -- fault injection -----------------------------------------------------------------
+    def set_reachable(self, region: str, reachable: bool) -> None:
+        with self._lock:
+            self.stores[region].reachable = reachable
+
+    # -- measurement ---------------------------------------------------------------------
+    def lost(self, acknowledged: set[int]) -> list[int]:
+        """Acknowledged sequences the current writer does not have."""
+        with self._lock:
+            present = self.stores[self._writer].applied
+            return sorted(sequence for sequence in acknowledged if sequence not in present)

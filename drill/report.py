@@ -1,0 +1,197 @@
+"""The drill's report: one pydantic model (its JSON schema is committed and tested), a
+terminal summary, and a Markdown page with a PNG timeline of the critical path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TimelineEvent(_Model):
+    event: str
+    at_seconds: float = Field(description="seconds after the fault was injected (drill clock)")
+    detail: str = ""
+
+
+class StepTiming(_Model):
+    step: str
+    status: str
+    start_seconds: float
+    end_seconds: float
+    api_calls: int = Field(ge=0)
+    mutating_calls: int = Field(ge=0)
+    critical_path: bool
+    message: str = ""
+
+
+class Expectation(_Model):
+    name: str
+    passed: bool
+    detail: str
+
+
+class DataLoss(_Model):
+    acknowledged_writes: int = Field(ge=0)
+    lost_writes: int = Field(ge=0)
+    lost_sequences: list[int]
+    replication_lag_at_fault_seconds: float | None
+
+
+class Measured(_Model):
+    detection_seconds: float | None = Field(description="fault -> decision to fail over (drill clock)")
+    runbook_seconds: float | None
+    rto_seconds: float | None = Field(description="fault -> traffic answered by the new active region")
+    runbook_runs: int = Field(ge=0)
+    api_calls: int = Field(ge=0)
+
+
+class Projected(_Model):
+    detection_seconds: float
+    runbook_seconds: float
+    traffic_seconds: float
+    rto_seconds: float
+    sequential_runbook_seconds: float
+    breakdown: dict[str, float]
+
+
+class DrillReport(_Model):
+    schema_version: int = SCHEMA_VERSION
+    environment: str
+    scenario: str
+    engine: str
+    primary_region: str
+    standby_region: str
+    active_region_after: str
+    passed: bool
+    expectations: list[Expectation]
+    timeline: list[TimelineEvent]
+    steps: list[StepTiming]
+    data: DataLoss
+    measured: Measured
+    projected: Projected | None
+
+
+def json_schema() -> dict[str, Any]:
+    return DrillReport.model_json_schema()
+
+
+def summary(report: DrillReport) -> str:
+    """The human summary printed at the end of a drill."""
+    verdict = "PASSED" if report.passed else "FAILED"
+    lines = [
+        f"Drill {report.scenario} on {report.environment} ({report.engine}): {verdict}",
+        f"  regions: primary {report.primary_region}, standby {report.standby_region}; "
+        f"active after: {report.active_region_after}",
+    ]
+    measured = report.measured
+    lines.append(
+        f"  measured (drill clock): detection {_secs(measured.detection_seconds)}, "
+        f"runbook {_secs(measured.runbook_seconds)}, RTO {_secs(measured.rto_seconds)}, "
+        f"runbook runs {measured.runbook_runs}, AWS calls {measured.api_calls}"
+    )
+    if report.projected:
+        projected = report.projected
+        lines.append(
+            f"  projected production: detection {projected.detection_seconds:.0f} s + runbook "
+            f"{projected.runbook_seconds:.0f} s + traffic {projected.traffic_seconds:.0f} s = RTO "
+            f"{projected.rto_seconds:.0f} s (a sequential runbook: {projected.sequential_runbook_seconds:.0f} s)"
+        )
+    data = report.data
+    lines.append(f"  RPO: {data.lost_writes} of {data.acknowledged_writes} acknowledged writes lost")
+    lines.append("  timeline:")
+    lines.extend(f"    {event.at_seconds:9.3f} s  {event.event}  {event.detail}".rstrip() for event in report.timeline)
+    if report.steps:
+        lines.append("  steps (start-end s, calls, mutating):")
+        lines.extend(
+            f"    {'*' if step.critical_path else ' '} {step.step:<11} {step.status:<11} "
+            f"{step.start_seconds:8.3f}-{step.end_seconds:8.3f}  {step.api_calls:3d}  {step.mutating_calls:3d}"
+            for step in report.steps
+        )
+    lines.append("  expectations:")
+    lines.extend(f"    [{'ok' if item.passed else 'FAIL'}] {item.name}: {item.detail}" for item in report.expectations)
+    return "\n".join(lines)
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f} s"
+
+
+def write_reports(report: DrillReport, directory: Path) -> dict[str, Path]:
+    """Write report.json, report.md and timeline.png under ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"{report.environment}-{report.scenario}"
+    json_path = directory / f"{stem}.json"
+    png_path = directory / f"{stem}-timeline.png"
+    md_path = directory / f"{stem}.md"
+    json_path.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    render_timeline(report, png_path)
+    md_path.write_text(markdown(report, png_path.name), encoding="utf-8")
+    return {"json": json_path, "markdown": md_path, "png": png_path}
+
+
+def markdown(report: DrillReport, png_name: str) -> str:
+    rows = "\n".join(
+        f"| {step.step} | {step.status} | {step.start_seconds:.3f} | {step.end_seconds:.3f} | "
+        f"{step.api_calls} | {'yes' if step.critical_path else ''} |"
+        for step in report.steps
+    )
+    checks = "\n".join(f"- {'✅' if e.passed else '❌'} **{e.name}**: {e.detail}" for e in report.expectations)
+    projected = ""
+    if report.projected:
+        parts = "\n".join(f"| {name} | {seconds:.1f} |" for name, seconds in report.projected.breakdown.items())
+        projected = (
+            f"\n## Projected production RTO: {report.projected.rto_seconds:.0f} s\n\n"
+            "From `drill/latency_model.toml` (documented AWS figures) applied to the measured critical path.\n\n"
+            f"| part | seconds |\n|---|---|\n{parts}\n"
+        )
+    return (
+        f"# Drill report: {report.scenario} on {report.environment}\n\n"
+        f"Result: **{'PASSED' if report.passed else 'FAILED'}** · engine `{report.engine}` · "
+        f"primary `{report.primary_region}` · standby `{report.standby_region}` · "
+        f"active after `{report.active_region_after}`\n\n"
+        f"## Expectations\n\n{checks}\n\n"
+        f"## Timeline\n\n![timeline]({png_name})\n\n"
+        "| step | status | start (s) | end (s) | AWS calls | critical path |\n|---|---|---|---|---|---|\n"
+        f"{rows}\n\n"
+        f"## Data\n\n{report.data.lost_writes} of {report.data.acknowledged_writes} acknowledged writes lost.\n"
+        f"{projected}"
+    )
+
+
+def render_timeline(report: DrillReport, path: Path) -> None:
+    """A Gantt-style PNG of the runbook steps (critical path highlighted) and key events."""
+    import matplotlib  # noqa: PLC0415 - heavy; only the report needs it
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    steps = report.steps
+    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * max(len(steps), 1)))
+    for row, step in enumerate(steps):
+        width = max(step.end_seconds - step.start_seconds, 1e-4)
+        colour = "#d9534f" if step.critical_path else "#9bb7d4"
+        ax.barh(row, width, left=step.start_seconds, color=colour, edgecolor="black", linewidth=0.4)
+    ax.set_yticks(range(len(steps)), [step.step for step in steps])
+    ax.invert_yaxis()
+    for event in report.timeline:
+        ax.axvline(event.at_seconds, color="grey", linestyle=":", linewidth=0.8)
+        ax.text(event.at_seconds, -0.7, event.event, rotation=30, fontsize=7, ha="left", va="bottom")
+    ax.set_xlabel("seconds after fault (drill clock); red = critical path")
+    ax.set_title(f"Switchyard drill: {report.scenario} ({report.environment})", fontsize=10, pad=40)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> None:
+    path.write_text(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
