@@ -60,6 +60,7 @@ class ReplicatedDatabase:
         self._writer = primary
         self._replicating = True
         self._in_flight: list[PendingWrite] = []
+        self.last_known_lag_seconds: float | None = 0.0  # measured while both sides were reachable
 
     # -- the application's view -------------------------------------------------------
     def write(self, sequence: int, *, region: str) -> None:
@@ -78,14 +79,17 @@ class ReplicatedDatabase:
     def replicate(self) -> None:
         """Apply every in-flight write older than the lag to the replica (call often)."""
         with self._lock:
-            self._apply(until=self._clock() - self.replication_lag_seconds)
+            now = self._clock()
+            self._apply(until=now - self.replication_lag_seconds)
+            if self._both_reachable():
+                self.last_known_lag_seconds = now - self._in_flight[0].committed_at if self._in_flight else 0.0
 
     def _apply(self, *, until: float) -> None:
         if not self._replicating:
             return
-        replica = self.stores[self._replica_region()]
-        if not replica.reachable or not self.stores[self._writer].reachable:
+        if not self._both_reachable():
             return  # nothing crosses while either side is dark
+        replica = self.stores[self._replica_region()]
         keep: list[PendingWrite] = []
         for write in self._in_flight:
             if write.committed_at <= until:
@@ -93,6 +97,9 @@ class ReplicatedDatabase:
             else:
                 keep.append(write)
         self._in_flight = keep
+
+    def _both_reachable(self) -> bool:
+        return all(store.reachable for store in self.stores.values())
 
     def _replica_region(self) -> str:
         return next(region for region in self.stores if region != self._writer)

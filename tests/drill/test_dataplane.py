@@ -87,3 +87,14 @@ def test_rejoin_makes_the_old_writer_a_replica_again(database: ReplicatedDatabas
     assert set(database.stores["a"].applied) == {1, 2, 3}
     with pytest.raises(ValueError, match="is the writer"):
         database.rejoin_as_replica("b")
+
+
+def test_last_known_lag_survives_the_writer_going_dark(database: ReplicatedDatabase, clock: FakeClock) -> None:
+    database.write(1, region="a")
+    clock.now = 0.4
+    database.replicate()
+    database.set_reachable("a", False)
+    clock.now = 30.0
+    database.replicate()
+    assert database.lag_seconds() is None
+    assert database.last_known_lag_seconds == pytest.approx(0.4)

@@ -1,0 +1,82 @@
+"""What the emulation cannot show by itself: faults, endpoint health and how Route 53
+would answer.
+
+moto stores Route 53 records and health checks but reports every health check as
+"Success" and never resolves a name, so the drill models the resolution explicitly
+(``Route53FailoverModel``): a failover record answers when its health check is healthy,
+the PRIMARY first; when both are unhealthy Route 53 fails open and answers PRIMARY. A
+region's calculated health check is healthy when its load balancer answers and its
+traffic switch (the real ``traffic_switch`` handler reading that region's replica of the
+desired state) says on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from switchyard.config import EnvironmentConfig
+
+
+@dataclass
+class RegionFaults:
+    dark: bool = False  # endpoint, alarms, AWS APIs and database unreachable
+    database_down: bool = False  # only the database stops answering
+    monitoring_blind: bool = False  # metrics, alarms and health-check status unavailable
+
+
+@dataclass
+class Faults:
+    """The fault state of each region, changed by the scenario while the drill runs."""
+
+    regions: dict[str, RegionFaults] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def of(self, region: str) -> RegionFaults:
+        with self._lock:
+            return self.regions.setdefault(region, RegionFaults())
+
+    def set(self, region: str, **changes: bool) -> None:
+        with self._lock:
+            faults = self.regions.setdefault(region, RegionFaults())
+            for name, value in changes.items():
+                if not hasattr(faults, name):
+                    raise AttributeError(f"no fault {name!r}")
+                setattr(faults, name, value)
+
+    def api_reachable(self, region: str) -> bool:
+        return not self.of(region).dark
+
+    def endpoint_healthy(self, region: str) -> bool:
+        """The application answers 200 through its load balancer (it needs its database)."""
+        faults = self.of(region)
+        return not faults.dark and not faults.database_down
+
+
+class Route53FailoverModel:
+    """Resolves the service name the way Route 53 failover routing would."""
+
+    def __init__(
+        self,
+        config: EnvironmentConfig,
+        faults: Faults,
+        switch_on: Callable[[str], bool],
+    ) -> None:
+        self._config = config
+        self._faults = faults
+        self._switch_on = switch_on
+
+    def healthy(self, region: str) -> bool:
+        """The region's calculated health check: endpoint healthy AND switch on."""
+        if not self._faults.endpoint_healthy(region):
+            return False
+        return self._switch_on(region)
+
+    def resolve(self) -> str:
+        primary, standby = self._config.regions.pair
+        if self.healthy(primary):
+            return primary
+        if self.healthy(standby):
+            return standby
+        return primary  # both unhealthy: Route 53 fails open to the PRIMARY record
