@@ -1,0 +1,107 @@
+"""AutomaticTrigger: what wakes the monitor and the reconciler.
+
+A health alarm fires in the region that is failing, but the monitor that must act runs
+in the *other* region (static stability), so each region forwards its own health-alarm
+state changes to the other region's default event bus and listens for the other
+region's alarms on its own bus.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.controller.arns import ControllerArns
+from switchyard.alarms import HEALTH_SIGNAL_ALARMS
+from switchyard.config import EnvironmentConfig
+from switchyard.naming import Names
+
+ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
+RECONCILE_EVERY = Duration.minutes(1)
+# A stale trigger is worth little: the monitor and reconciler re-read everything anyway.
+TARGET_RETRY_ATTEMPTS = 2
+TARGET_MAX_EVENT_AGE = Duration.minutes(5)
+
+
+def health_alarm_pattern(alarm_arns: list[str]) -> events.EventPattern:
+    """State changes of exactly these CloudWatch alarms, from CloudWatch itself."""
+    return events.EventPattern(source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE], resources=alarm_arns)
+
+
+def evaluation_schedule(config: EnvironmentConfig) -> events.Schedule:
+    """The monitor's schedule; EventBridge rates are whole minutes."""
+    seconds = config.detection.evaluation_interval_seconds
+    if seconds % 60:
+        raise ValueError(
+            f"environment {config.name!r}: field 'detection.evaluation_interval_seconds': {seconds} is not a whole "
+            "number of minutes (EventBridge schedules run at minute granularity)"
+        )
+    return events.Schedule.rate(Duration.minutes(seconds // 60))
+
+
+class AutomaticTrigger(Construct):
+    """Schedules and alarm-state wiring for one region's monitor and reconciler."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        region: str,
+        names: Names,
+        monitor: lambda_.IFunction,
+        reconciler: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        arns = ControllerArns(names)
+        other_region = config.regions.other(region)
+
+        def invoke(function: lambda_.IFunction) -> targets.LambdaFunction:
+            return targets.LambdaFunction(
+                function, retry_attempts=TARGET_RETRY_ATTEMPTS, max_event_age=TARGET_MAX_EVENT_AGE
+            )
+
+        self.monitor_schedule = events.Rule(
+            self,
+            "MonitorSchedule",
+            description="Evaluate the failover decision on a fixed cadence, alarms or not",
+            schedule=evaluation_schedule(config),
+            targets=[invoke(monitor)],
+        )
+        self.reconciler_schedule = events.Rule(
+            self,
+            "ReconcilerSchedule",
+            description="Converge this region to the desired state (constant work)",
+            schedule=events.Schedule.rate(RECONCILE_EVERY),
+            targets=[invoke(reconciler)],
+        )
+        forward_role = iam.Role(
+            self,
+            "ForwardRole",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description=f"Forward {region}'s health-alarm changes to {other_region}'s default event bus",
+        )
+        self.forward_health_alarms = events.Rule(
+            self,
+            "ForwardHealthAlarms",
+            description=f"Health alarms of {region} -> the monitor in {other_region}, which acts when {region} fails",
+            event_pattern=health_alarm_pattern([arns.alarm(region, alarm) for alarm in HEALTH_SIGNAL_ALARMS]),
+            targets=[
+                targets.EventBus(
+                    events.EventBus.from_event_bus_arn(self, "OtherRegionBus", arns.default_event_bus(other_region)),
+                    role=forward_role,
+                )
+            ],
+        )
+        self.watch_other_region = events.Rule(
+            self,
+            "WatchOtherRegionAlarms",
+            description=f"Health alarms of {other_region}, forwarded here -> this region's monitor",
+            event_pattern=health_alarm_pattern([arns.alarm(other_region, alarm) for alarm in HEALTH_SIGNAL_ALARMS]),
+            targets=[invoke(monitor)],
+        )
