@@ -1,0 +1,36 @@
+#!/usr/bin/env python3
+"""CDK entry point: ``cdk synth --all -c env=<name>``.
+
+The only place that reads context; everything below receives the typed configuration.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# The controller package lives in lambdas/ (the Lambda asset root); synth imports it too.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
+
+import aws_cdk as cdk
+
+from stacks.app_builder import compose_app
+from switchyard.config import ConfigError, available_environments, load_environment
+
+
+def main() -> None:
+    app = cdk.App()
+    env_name = app.node.try_get_context("env")
+    if not env_name:
+        known = ", ".join(available_environments()) or "none"
+        sys.exit(f"Switchyard: choose an environment with -c env=<name> (known: {known})")
+    try:
+        config = load_environment(str(env_name))
+    except ConfigError as exc:
+        sys.exit(f"Switchyard: {exc}")
+    compose_app(app, config)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

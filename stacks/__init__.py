@@ -1,0 +1,1 @@
+"""The Switchyard CDK app: one stack per concern and region, composed in app_builder."""

@@ -1,0 +1,1 @@
+"""Constructs, one per concern, that the Switchyard stacks compose."""

@@ -1,0 +1,135 @@
+"""The application tier: an Auto Scaling group (launch template, IMDSv2, encrypted EBS)
+behind an internet-facing Application Load Balancer."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.components.compliance import acknowledge
+from switchyard.config import Capacity
+from switchyard.model import Role
+
+HEALTH_PATH = "/health"
+APP_PORT = 80
+
+# Placeholder workload until the real application image exists: answers the health path.
+PLACEHOLDER_USER_DATA = (
+    "dnf install -y nginx",
+    f"echo ok > /usr/share/nginx/html{HEALTH_PATH}",
+    "systemctl enable --now nginx",
+)
+
+
+def min_capacity_for(role: Role, capacity: Capacity) -> int:
+    """The primary runs at its desired size; the standby idles at its warm minimum."""
+    return capacity.primary_desired if role == "primary" else capacity.standby_warm_min
+
+
+class AppTier(Construct):
+    """ASG + ALB of one region, sized by the region's deployed role.
+
+    The template sets MinSize/MaxSize but no DesiredCapacity: CloudFormation starts the
+    group at MinSize, and later deploys do not reset a size the controller has scaled
+    up during a failover.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        capacity: Capacity,
+        role: Role,
+        group_name: str,
+        notifications: sns.ITopic,
+        access_logs: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        lb_security_group = ec2.SecurityGroup(
+            self, "LoadBalancerSecurityGroup", vpc=vpc, description="Public HTTP entry point of the application"
+        )
+        lb_security_group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_PORT), "clients and Route 53 health checkers"
+        )
+        acknowledge(
+            lb_security_group,
+            "AwsSolutions-EC23",
+            "The load balancer is the application's public entry point; clients and Route 53 "
+            "health checkers reach it from the internet.",
+        )
+        self.instance_security_group = ec2.SecurityGroup(
+            self,
+            "InstanceSecurityGroup",
+            vpc=vpc,
+            description="Application instances, reachable from the load balancer only",
+        )
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=True,
+            security_group=lb_security_group,
+            drop_invalid_header_fields=True,
+        )
+        self.load_balancer.log_access_logs(access_logs, prefix="alb")
+        instance_type = ec2.InstanceType(capacity.instance_type)
+        cpu_type = (
+            ec2.AmazonLinuxCpuType.ARM_64
+            if instance_type.architecture == ec2.InstanceArchitecture.ARM_64
+            else ec2.AmazonLinuxCpuType.X86_64
+        )
+        user_data = ec2.UserData.for_linux()
+        user_data.add_commands(*PLACEHOLDER_USER_DATA)
+        launch_template = ec2.LaunchTemplate(
+            self,
+            "LaunchTemplate",
+            instance_type=instance_type,
+            machine_image=ec2.MachineImage.latest_amazon_linux2023(cpu_type=cpu_type),
+            require_imdsv2=True,
+            http_put_response_hop_limit=1,
+            detailed_monitoring=True,
+            security_group=self.instance_security_group,
+            user_data=user_data,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name="/dev/xvda",
+                    volume=ec2.BlockDeviceVolume.ebs(30, encrypted=True, volume_type=ec2.EbsDeviceVolumeType.GP3),
+                )
+            ],
+        )
+        self.group = autoscaling.AutoScalingGroup(
+            self,
+            "Group",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            launch_template=launch_template,
+            auto_scaling_group_name=group_name,
+            min_capacity=min_capacity_for(role, capacity),
+            max_capacity=capacity.max,
+            health_checks=autoscaling.HealthChecks.with_additional_checks(
+                additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
+                grace_period=cdk.Duration.minutes(5),
+            ),
+            cooldown=cdk.Duration.minutes(5),
+            notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
+        )
+        listener = self.load_balancer.add_listener("Http", port=APP_PORT, open=False)
+        self.target_group = listener.add_targets(
+            "App",
+            port=APP_PORT,
+            targets=[self.group],
+            deregistration_delay=cdk.Duration.seconds(30),
+            health_check=elbv2.HealthCheck(
+                path=HEALTH_PATH,
+                interval=cdk.Duration.seconds(10),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=3,
+            ),
+        )

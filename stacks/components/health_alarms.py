@@ -1,0 +1,124 @@
+"""The region's health-signal alarms (switchyard.alarms) beside the resources they watch.
+
+Missing data is chosen per alarm, deliberately:
+- alb-5xx: NOT_BREACHING. An idle load balancer publishes no 5xx datapoints; silence is
+  not a server error, and a dead backend is caught by unhealthy-hosts.
+- unhealthy-hosts: BREACHING. The load balancer publishes HealthyHostCount every minute
+  while it exists, so silence means the region (or its metrics) went dark.
+- database-unavailable: BREACHING. The alarm watches whether the database reports at all;
+  a database that stopped reporting is unavailable as far as failover is concerned.
+- replication-lag: NOT_BREACHING. Missing lag is not evidence of lag (a promoted replica
+  stops reporting it); a silent database is already caught by database-unavailable.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from switchyard.alarms import alarm_spec
+from switchyard.config import EnvironmentConfig
+from switchyard.naming import Names
+
+SERVER_ERROR_PERCENT = 5.0
+"""5xx responses (load balancer + targets) as a share of requests that counts as failing."""
+MIN_REQUESTS_FOR_ERROR_RATE = 20
+"""Below this many requests per period the error rate is too noisy to act on."""
+
+
+class HealthAlarms(Construct):
+    """alb-5xx, unhealthy-hosts, database-unavailable and (standby) replication-lag."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: EnvironmentConfig,
+        region: str,
+        load_balancer: elbv2.ApplicationLoadBalancer,
+        target_group: elbv2.ApplicationTargetGroup,
+        database_availability: cloudwatch.IMetric,
+        replication_lag: cloudwatch.IMetric | None,
+        notifications: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._region = region
+        self._notifications = notifications
+        period = cdk.Duration.seconds(config.detection.evaluation_interval_seconds)
+        lb_metrics = load_balancer.metrics
+        server_error_rate = cloudwatch.MathExpression(
+            expression=(
+                f"IF(FILL(requests, 0) >= {MIN_REQUESTS_FOR_ERROR_RATE}, "
+                "100 * (FILL(elb5xx, 0) + FILL(target5xx, 0)) / requests, 0)"
+            ),
+            using_metrics={
+                "requests": lb_metrics.request_count(period=period),
+                "elb5xx": lb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=period),
+                "target5xx": lb_metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=period),
+            },
+            label="5xx responses (% of requests)",
+            period=period,
+        )
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+        self._add(
+            "alb-5xx",
+            server_error_rate,
+            threshold=SERVER_ERROR_PERCENT,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self._add(
+            "unhealthy-hosts",
+            target_group.metrics.healthy_host_count(period=period, statistic="Minimum"),
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self._add(
+            "database-unavailable",
+            database_availability,
+            threshold=1,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.BREACHING,
+        )
+        if replication_lag is not None:
+            self._add(
+                "replication-lag",
+                replication_lag,
+                threshold=config.rpo_budget_seconds,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
+    def _add(
+        self,
+        key: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        comparison: cloudwatch.ComparisonOperator,
+        missing: cloudwatch.TreatMissingData,
+    ) -> None:
+        spec = alarm_spec(key)
+        evaluations = self._config.detection.fail_after_evaluations
+        alarm = cloudwatch.Alarm(
+            self,
+            key,
+            alarm_name=Names(self._config).alarm(self._region, key),
+            alarm_description=f"{spec.summary}. Runbook: {spec.runbook_page}",
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=evaluations,
+            datapoints_to_alarm=evaluations,
+            treat_missing_data=missing,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self._notifications))
+        alarm.add_ok_action(actions.SnsAction(self._notifications))
+        self.alarms[key] = alarm

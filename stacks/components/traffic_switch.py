@@ -1,0 +1,53 @@
+"""The region's traffic switch: a Lambda function URL that Route 53 health-checks.
+
+It answers 200 only while the region's own replica of the desired state says this
+region is active (docs/architecture.md, "Traffic switch"). Flipping traffic is then a
+data-plane write in the target region; no Route 53 control-plane call is needed.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from stacks.components.function import SwitchyardFunction
+from switchyard.config import EnvironmentConfig
+from switchyard.naming import Names
+
+HANDLER = "switchyard.handlers.traffic_switch.handler"
+TIMEOUT = cdk.Duration.seconds(3)  # Route 53 waits 2 s for a response after connecting
+READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
+
+
+def state_table_arn(config: EnvironmentConfig, region: str) -> str:
+    """The ARN of the global table's replica in ``region``, from configuration alone."""
+    return f"arn:aws:dynamodb:{region}:{config.account}:table/{Names(config).state_table}"
+
+
+class TrafficSwitch(Construct):
+    """The traffic-switch function, its public URL and read-only access to the local table."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: EnvironmentConfig, region: str, key: kms.IKey
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.handler = SwitchyardFunction(
+            self,
+            "Handler",
+            config=config,
+            region=region,
+            purpose="traffic-switch",
+            handler=HANDLER,
+            key=key,
+            timeout=TIMEOUT,
+        )
+        self.handler.role.add_to_policy(
+            iam.PolicyStatement(actions=READ_ACTIONS, resources=[state_table_arn(config, region)])
+        )
+        # Route 53 health checkers cannot sign requests, so the URL is public; it only reveals
+        # whether this region is currently active.
+        self.url = self.handler.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
+        self.domain_name = cdk.Fn.select(2, cdk.Fn.split("/", self.url.url))
