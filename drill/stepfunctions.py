@@ -48,7 +48,6 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -57,6 +56,7 @@ import boto3
 
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import STEP_NAMES, Names
+from switchyard_cli.executions import StateVisit, execution_history, state_visits
 
 ASL_PATH = Path(__file__).resolve().parents[1] / "stacks" / "runbook.asl.json"
 MOTO_CONFIG: dict[str, dict[str, bool]] = {
@@ -94,19 +94,6 @@ def render_definition(values: Mapping[str, str], asl_path: Path = ASL_PATH) -> s
         raise ValueError(f"{asl_path.name}: no value for substitutions {left}")
     json.loads(text)
     return text
-
-
-@dataclass(frozen=True)
-class StateVisit:
-    """One state's time in an execution (Parallel branches' states included)."""
-
-    name: str
-    entered_at: datetime
-    exited_at: datetime | None
-
-    @property
-    def seconds(self) -> float | None:
-        return None if self.exited_at is None else (self.exited_at - self.entered_at).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -362,19 +349,8 @@ class LocalRunbook:
             output=json.loads(output) if output else None,
             error=described.get("error"),
             cause=described.get("cause"),
-            visits=tuple(state_visits(self._history(execution_arn))),
+            visits=tuple(state_visits(execution_history(sfn, execution_arn))),
         )
-
-    def _history(self, execution_arn: str) -> list[dict[str, Any]]:
-        sfn = self.client("stepfunctions")
-        events: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events.extend(page["events"])
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
 
     # -- approvals ----------------------------------------------------------------------
     def next_approval_request(self, timeout_seconds: float | None = None) -> ApprovalRequest:
@@ -390,20 +366,6 @@ class LocalRunbook:
                     return ApprovalRequest(body["task_token"], body["execution"], body)
             time.sleep(self.poll_seconds)
         raise HarnessError(f"no approval request on {self.names.topic(self.region)} within the timeout")
-
-
-def state_visits(events: list[dict[str, Any]]) -> list[StateVisit]:
-    """Pair StateEntered/StateExited history events into visits, in order of entry."""
-    open_visits: dict[str, list[int]] = {}
-    entered: list[tuple[str, datetime]] = []
-    exited: dict[int, datetime] = {}
-    for event in sorted(events, key=lambda e: e["id"]):
-        if details := event.get("stateEnteredEventDetails"):
-            open_visits.setdefault(details["name"], []).append(len(entered))
-            entered.append((details["name"], event["timestamp"]))
-        elif (details := event.get("stateExitedEventDetails")) and open_visits.get(details["name"]):
-            exited[open_visits[details["name"]].pop(0)] = event["timestamp"]
-    return [StateVisit(name, at, exited.get(index)) for index, (name, at) in enumerate(entered)]
 
 
 def _placeholder_zip() -> bytes:

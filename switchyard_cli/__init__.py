@@ -1,0 +1,1 @@
+"""The operator CLI: ``switchyard status|readiness|failover|switchover|failback|dry-run|approve|unlock``."""
