@@ -84,6 +84,22 @@ def substitutions(config: EnvironmentConfig, region: str, function_arns: Mapping
     return values
 
 
+def load_definition(asl_path: Path = ASL_PATH) -> dict[str, Any]:
+    """The runbook ASL as a mapping (substitution placeholders left in)."""
+    definition: dict[str, Any] = json.loads(asl_path.read_text(encoding="utf-8"))
+    return definition
+
+
+def all_states(definition: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state by name, the states of Parallel branches included."""
+    states: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        states[name] = state
+        for branch in state.get("Branches", []):
+            states.update(all_states(branch))
+    return states
+
+
 def render_definition(values: Mapping[str, str], asl_path: Path = ASL_PATH) -> str:
     """The ASL with ``${key}`` replaced as CDK's definition_substitutions would; every key must be used."""
     text = asl_path.read_text(encoding="utf-8")

@@ -1,0 +1,116 @@
+"""The CLI rejects bad arguments and bad input before any AWS call."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from switchyard.config import EnvironmentConfig
+from switchyard.model import Action, RunbookInput
+from switchyard_cli.cli import ExitCode, build_parser, execution_name, main
+
+GOOD = ["--env", "dev", "--region", "us-west-2", "--reason", "primary region is down", "--incident", "INC-42"]
+GOOD_BY = [*GOOD, "--requested-by", "alice", "--yes"]
+
+
+@pytest.fixture
+def aws_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS API call attempted; each one fails the command loudly."""
+    calls: list[str] = []
+
+    def refuse(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls.append(operation)
+        raise AssertionError(f"unexpected AWS call {operation}")
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", refuse)
+    return calls
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    code = main(argv, out=io.StringIO(), err=err, ask=lambda _: "")
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize("command", ["failover", "switchover", "dry-run"])
+def test_action_commands_parse_the_documented_options(command: str) -> None:
+    args = build_parser().parse_args([command, *GOOD_BY])
+    assert (args.command, args.region, args.incident, args.requested_by, args.yes) == (
+        command,
+        "us-west-2",
+        "INC-42",
+        "alice",
+        True,
+    )
+
+
+@pytest.mark.parametrize("missing", ["--reason", "--incident", "--env"])
+def test_an_action_without_a_required_option_is_a_usage_error(missing: str) -> None:
+    argv = list(GOOD)
+    index = argv.index(missing)
+    del argv[index : index + 2]
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["failover", *argv])
+    assert exit_info.value.code == ExitCode.USAGE
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["promote", *GOOD])
+    assert exit_info.value.code == ExitCode.USAGE
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["failover", *GOOD_BY[:3], "ap-south-1", *GOOD_BY[4:]], "not one of the configured pair"),
+        (["failover", *GOOD_BY[:7], "INC 42; rm -rf", *GOOD_BY[8:]], "incident_id"),
+        (["failover", *GOOD_BY[:5], "no", *GOOD_BY[6:]], "reason"),
+        (["failover", *GOOD[:-2], "--incident", "x" * 41, "--requested-by", "alice", "--yes"], "incident_id"),
+        (["failover", *GOOD, "--requested-by", "alice bob", "--yes"], "requested_by"),
+        (["failback", *GOOD_BY], "failback returns to the configured primary"),
+        (["switchover", *GOOD_BY[:3], "US-WEST-2", *GOOD_BY[4:]], "target_region"),
+    ],
+    ids=[
+        "region-outside-pair",
+        "unsafe-incident",
+        "short-reason",
+        "long-incident",
+        "bad-requester",
+        "failback-away",
+        "region-case",
+    ],
+)
+def test_bad_input_is_rejected_before_any_aws_call(argv: list[str], complaint: str, aws_calls: list[str]) -> None:
+    # GIVEN bad operator input WHEN the command runs THEN it exits with USAGE, names the problem, calls nothing
+    code, err = run(argv)
+    assert code == ExitCode.USAGE
+    assert complaint in err
+    assert "nothing was started" in err
+    assert aws_calls == []
+
+
+def test_an_unknown_environment_is_rejected_before_any_aws_call(aws_calls: list[str]) -> None:
+    code, err = run(["status", "--env", "nosuchenv"])
+    assert code == ExitCode.USAGE
+    assert "unknown environment" in err
+    assert aws_calls == []
+
+
+def test_approve_without_a_real_reason_is_rejected_before_any_aws_call(aws_calls: list[str]) -> None:
+    argv = ["approve", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-42", "--reason", " "]
+    code, err = run(argv)
+    assert code == ExitCode.USAGE
+    assert "--reason" in err
+    assert aws_calls == []
+
+
+def test_execution_names_are_deterministic_per_action_and_incident(dev_config: EnvironmentConfig) -> None:
+    request = RunbookInput(
+        action=Action.FAILOVER, target_region="us-west-2", reason="down", incident_id="INC-42", requested_by="a"
+    )
+    assert execution_name(request) == execution_name(request) == "failover-INC-42"
+    assert execution_name(request, 2) == "failover-INC-42-attempt2"
