@@ -2,7 +2,8 @@
 
 The primary region's stack owns the DynamoDB global table (with the standby replica);
 the standby's refers to it by its deterministic name only. The controller's Lambda
-functions, state machine, rules and alarms are added by ``stacks.controller``.
+functions, state machine, rules and alarms come from ``stacks.controller.add_controller``,
+built on the pieces created here.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.components.encryption import allow_cloudwatch_logs, create_key, encrypted_log_group
+from stacks.components.encryption import allow_cloudwatch_logs, create_key
 from stacks.components.notifications import NotificationTopic
 from stacks.components.state_table import StateTable
+from stacks.controller import Controller, add_controller
+from stacks.controller.logs import encrypted_log_group
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import Names
 
@@ -63,7 +66,16 @@ class ControllerStack(cdk.Stack):
             if config.role_of(region) == "primary"
             else None
         )
+        self.controller: Controller = add_controller(
+            self,
+            config=config,
+            region=region,
+            names=self.names,
+            key=self.key,
+            topic=self.topic,
+            table_name=self.table_name,
+        )
 
-    def log_group(self, construct_id: str, *, log_group_name: str | None = None) -> logs.LogGroup:
+    def log_group(self, construct_id: str, *, log_group_name: str) -> logs.LogGroup:
         """A log group in this stack, encrypted with the controller key, with bounded retention."""
-        return encrypted_log_group(self, construct_id, key=self.key, log_group_name=log_group_name)
+        return encrypted_log_group(self, construct_id, name=log_group_name, key=self.key)

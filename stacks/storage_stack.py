@@ -14,6 +14,7 @@ from constructs import Construct
 
 from stacks.components.data_bucket import DataBucket
 from stacks.components.log_bucket import LogBucket
+from stacks.controller.arns import ControllerArns
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import Names
 
@@ -33,6 +34,6 @@ class StorageStack(cdk.Stack):
             "Data",
             bucket_name=names.bucket(region),
             access_logs=access_logs.bucket,
-            replicate_to_bucket_name=names.bucket(config.regions.standby) if is_primary else None,
+            replicate_to_bucket_arn=ControllerArns(names).bucket(config.regions.standby) if is_primary else None,
             expiry=None if is_primary else config.storage,
         )

@@ -11,7 +11,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.components.compliance import acknowledge
+from stacks.controller.policy import acknowledge
 from switchyard.config import Capacity
 from switchyard.model import Role
 

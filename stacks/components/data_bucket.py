@@ -6,13 +6,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.components.compliance import acknowledge
+from stacks.controller.policy import acknowledge
 from switchyard.config import Storage
-
-
-def bucket_arn(bucket_name: str) -> str:
-    """The ARN of a bucket, known from its deterministic name alone."""
-    return f"arn:aws:s3:::{bucket_name}"
 
 
 class DataBucket(Construct):
@@ -31,15 +26,13 @@ class DataBucket(Construct):
         *,
         bucket_name: str,
         access_logs: s3.IBucket,
-        replicate_to_bucket_name: str | None = None,
+        replicate_to_bucket_arn: str | None = None,
         expiry: Storage | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         replication_rules = None
-        if replicate_to_bucket_name is not None:
-            destination = s3.Bucket.from_bucket_arn(
-                self, "ReplicationDestination", bucket_arn(replicate_to_bucket_name)
-            )
+        if replicate_to_bucket_arn is not None:
+            destination = s3.Bucket.from_bucket_arn(self, "ReplicationDestination", replicate_to_bucket_arn)
             replication_rules = [
                 s3.ReplicationRule(
                     id="to-standby",
@@ -65,16 +58,16 @@ class DataBucket(Construct):
             replication_rules=replication_rules,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        if replicate_to_bucket_name is not None:
-            self._acknowledge_replication_object_access(replicate_to_bucket_name)
+        if replicate_to_bucket_arn is not None:
+            self._acknowledge_replication_object_access(replicate_to_bucket_arn)
 
-    def _acknowledge_replication_object_access(self, destination_name: str) -> None:
+    def _acknowledge_replication_object_access(self, destination_arn: str) -> None:
         source_logical_id = cdk.Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
         reason = (
             "S3 replication reads every object version of the source bucket and writes every key "
             "of the standby bucket; object-level replication actions apply to the whole key space."
         )
-        for resource in (f"<{source_logical_id}.Arn>/*", f"{bucket_arn(destination_name)}/*"):
+        for resource in (f"<{source_logical_id}.Arn>/*", f"{destination_arn}/*"):
             acknowledge(self.bucket, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
 
 

@@ -17,7 +17,8 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks.components.compliance import acknowledge
+from stacks.controller.arns import ControllerArns
+from stacks.controller.policy import acknowledge
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import Names
 
@@ -26,11 +27,6 @@ MASTER_USERNAME = "switchyard_admin"
 BACKUP_RETENTION = cdk.Duration.days(7)
 LOG_EXPORTS = ["postgresql"]
 AURORA_ENGINE = "aurora-postgresql"
-
-
-def db_instance_arn(config: EnvironmentConfig, region: str) -> str:
-    """The ARN of the RDS instance in ``region``, known from configuration alone."""
-    return f"arn:aws:rds:{region}:{config.account}:db:{Names(config).db_instance(region)}"
 
 
 class RegionalDatabase(Construct):
@@ -159,7 +155,7 @@ class RegionalDatabase(Construct):
             self,
             "Replica",
             db_instance_identifier=self._names.db_instance(self._region),
-            source_db_instance_identifier=db_instance_arn(self._config, self._config.regions.primary),
+            source_db_instance_identifier=ControllerArns(self._names).db_instance(self._config.regions.primary),
             source_region=self._config.regions.primary,
             db_instance_class=database.instance_class,
             # Encrypted because the source is; the key is this region's (a KMS key is regional).

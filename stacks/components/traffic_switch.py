@@ -8,23 +8,19 @@ data-plane write in the target region; no Route 53 control-plane call is needed.
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.components.function import SwitchyardFunction
+from stacks.controller.arns import ControllerArns
+from stacks.controller.policy import Permission, grant
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import Names
 
 HANDLER = "switchyard.handlers.traffic_switch.handler"
 TIMEOUT = cdk.Duration.seconds(3)  # Route 53 waits 2 s for a response after connecting
-READ_ACTIONS = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
-
-
-def state_table_arn(config: EnvironmentConfig, region: str) -> str:
-    """The ARN of the global table's replica in ``region``, from configuration alone."""
-    return f"arn:aws:dynamodb:{region}:{config.account}:table/{Names(config).state_table}"
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
 
 
 class TrafficSwitch(Construct):
@@ -44,9 +40,9 @@ class TrafficSwitch(Construct):
             key=key,
             timeout=TIMEOUT,
         )
-        self.handler.role.add_to_policy(
-            iam.PolicyStatement(actions=READ_ACTIONS, resources=[state_table_arn(config, region)])
-        )
+        names = Names(config)
+        local_table = ControllerArns(names).table(region, names.state_table)
+        grant(self.handler.role, [Permission(actions=READ_ACTIONS, resources=(local_table,))])
         # Route 53 health checkers cannot sign requests, so the URL is public; it only reveals
         # whether this region is currently active.
         self.url = self.handler.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
