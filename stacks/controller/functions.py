@@ -26,7 +26,8 @@ from switchyard.config import EnvironmentConfig
 from switchyard.naming import STEP_NAMES, Names
 
 # Each bound covers the step's own bounded retries and AWS call timeouts; the state
-# machine's task TimeoutSeconds must be at least these.
+# machine's task TimeoutSeconds must exceed them, so a slow step fails as a Lambda error
+# the runbook can retry or catch rather than as a task timeout.
 FUNCTION_TIMEOUTS = MappingProxyType(
     {
         "monitor": Duration.seconds(60),
@@ -37,7 +38,7 @@ FUNCTION_TIMEOUTS = MappingProxyType(
         "fence": Duration.seconds(60),  # best-effort calls into the failed region, each with a short timeout
         "promote": Duration.seconds(120),
         "scale_up": Duration.seconds(30),
-        "wait_ready": Duration.seconds(120),
+        "wait_ready": Duration.seconds(870),  # polls until ready; the ASL task allows 900 s
         "flip": Duration.seconds(30),
         "verify": Duration.seconds(60),
         "release": Duration.seconds(15),

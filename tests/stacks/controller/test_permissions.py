@@ -1,0 +1,168 @@
+"""Least privilege across the whole controller (add_controller), for both database engines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from aws_cdk.assertions import Template
+
+from stacks.controller.arns import ControllerArns
+from stacks.controller.policy import Permission, is_read_only
+from switchyard.alarms import ALARMS
+from switchyard.config import EnvironmentConfig
+from tests.stacks.controller.builders import (
+    BareStack,
+    actions_on,
+    as_list,
+    build_controller,
+    policy_statements,
+    role_statements,
+)
+
+# Mutating calls AWS authorizes only on "*"; each is named with its reason, nothing else may use "*".
+MUTATING_ONLY_ON_STAR = {
+    "xray:PutTraceSegments": "X-Ray has no resource-level permissions",
+    "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions",
+    "logs:CreateLogDelivery": "Step Functions vended logs: no resource-level permissions",
+    "logs:UpdateLogDelivery": "Step Functions vended logs: no resource-level permissions",
+    "logs:DeleteLogDelivery": "Step Functions vended logs: no resource-level permissions",
+    "logs:PutResourcePolicy": "Step Functions vended logs: no resource-level permissions",
+    "states:SendTaskSuccess": "task-token calls: the token, not an ARN, names the approval",
+    "states:SendTaskFailure": "task-token calls: the token, not an ARN, names the approval",
+    "states:SendTaskHeartbeat": "task-token calls: the token, not an ARN, names the approval",
+}
+
+
+@pytest.fixture(scope="module")
+def dev_standby(dev: EnvironmentConfig, runbook_definition: Path) -> tuple[BareStack, Template]:
+    given, _ = build_controller(dev, dev.regions.standby, definition_path=runbook_definition)
+    return given, Template.from_stack(given.stack)
+
+
+@pytest.fixture(scope="module")
+def prod_primary(prod: EnvironmentConfig, runbook_definition: Path) -> tuple[BareStack, Template]:
+    given, _ = build_controller(prod, prod.regions.primary, definition_path=runbook_definition)
+    return given, Template.from_stack(given.stack)
+
+
+@pytest.fixture(scope="module", params=["dev_standby", "prod_primary"])
+def controller(request: pytest.FixtureRequest) -> tuple[BareStack, Template]:
+    return request.getfixturevalue(request.param)
+
+
+def test_no_mutating_action_is_allowed_on_every_resource(controller) -> None:
+    # GIVEN every IAM statement of one region's controller
+    _, template = controller
+    offending = [
+        (policy, action)
+        for policy, statement in policy_statements(template)
+        if "*" in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+        if not is_read_only(action) and action not in MUTATING_ONLY_ON_STAR
+    ]
+    # THEN a "*" resource only ever carries reads (Describe/Get/List) or the named AWS exceptions
+    assert offending == []
+
+
+def test_no_action_name_is_a_wildcard(controller) -> None:
+    _, template = controller
+    actions = [action for _, statement in policy_statements(template) for action in as_list(statement["Action"])]
+    assert [action for action in actions if "*" in action] == []
+
+
+def test_rds_promote_targets_only_this_regions_replica(dev_standby) -> None:
+    # GIVEN dev (engine rds-postgres) in its standby region
+    given, template = dev_standby
+    statements = role_statements(template, "FunctionsPromoteRole")
+    # THEN promote may promote exactly the replica in this region and has no Aurora verbs
+    assert actions_on(statements, "rds:PromoteReadReplica") == [ControllerArns(given.names).db_instance(given.region)]
+    assert actions_on(statements, "rds:FailoverGlobalCluster") == []
+    assert actions_on(statements, "rds:SwitchoverGlobalCluster") == []
+
+
+def test_aurora_promote_targets_only_the_global_cluster_and_its_regional_clusters(prod_primary) -> None:
+    # GIVEN prod (engine aurora-postgres)
+    given, template = prod_primary
+    statements = role_statements(template, "FunctionsPromoteRole")
+    arns = ControllerArns(given.names)
+    expected = {arns.global_cluster, *(arns.db_cluster(region) for region in given.config.regions.pair)}
+    # THEN failover and switchover name exactly the global cluster and the two regional clusters
+    assert set(actions_on(statements, "rds:FailoverGlobalCluster")) == expected
+    assert set(actions_on(statements, "rds:SwitchoverGlobalCluster")) == expected
+    assert actions_on(statements, "rds:PromoteReadReplica") == []
+
+
+@pytest.mark.parametrize("role", ["FunctionsScaleUpRole", "FunctionsReconcilerRole"])
+def test_scaling_targets_only_this_regions_asg(dev_standby, role: str) -> None:
+    given, template = dev_standby
+    statements = role_statements(template, role)
+    own_asg = [ControllerArns(given.names).asg(given.region)]
+    assert actions_on(statements, "autoscaling:SetDesiredCapacity") == own_asg
+    assert actions_on(statements, "autoscaling:UpdateAutoScalingGroup") == own_asg
+
+
+def test_fence_scales_only_the_other_regions_asg(dev_standby) -> None:
+    given, template = dev_standby
+    statements = role_statements(template, "FunctionsFenceRole")
+    assert actions_on(statements, "autoscaling:SetDesiredCapacity") == [
+        ControllerArns(given.names).asg(given.other_region)
+    ]
+
+
+def test_state_table_writes_stay_on_this_regions_replica(controller) -> None:
+    # GIVEN every statement allowing a DynamoDB write
+    given, template = controller
+    written = {
+        resource
+        for _, statement in policy_statements(template)
+        for action in as_list(statement["Action"])
+        if action.startswith("dynamodb:") and not is_read_only(action)
+        for resource in as_list(statement["Resource"])
+    }
+    # THEN they name only the local replica of the state table
+    assert written == {ControllerArns(given.names).table(given.region, given.names.state_table)}
+
+
+def test_only_the_record_step_and_monitor_publish_notifications_from_functions(dev_standby) -> None:
+    given, template = dev_standby
+    topic = given.names.topic_arn(given.region)
+    for role in ("FunctionsRecordRole", "FunctionsMonitorRole"):
+        assert actions_on(role_statements(template, role), "sns:Publish") == [topic]
+    assert actions_on(role_statements(template, "FunctionsPromoteRole"), "sns:Publish") == []
+
+
+def test_monitor_starts_only_this_regions_runbook_and_reads_the_other_regions_alarms(dev_standby) -> None:
+    given, template = dev_standby
+    statements = role_statements(template, "FunctionsMonitorRole")
+    arns = ControllerArns(given.names)
+    assert actions_on(statements, "states:StartExecution") == [given.names.state_machine_arn(given.region)]
+    assert set(actions_on(statements, "cloudwatch:DescribeAlarms")) == {
+        arns.alarm(given.other_region, alarm) for alarm in ALARMS
+    }
+
+
+def test_only_the_operator_policy_and_the_monitor_may_start_the_runbook(controller) -> None:
+    # GIVEN every statement that allows states:StartExecution
+    _, template = controller
+    holders = {
+        policy
+        for policy, statement in policy_statements(template)
+        if "states:StartExecution" in as_list(statement["Action"])
+    }
+    monitor_policies = {
+        logical_id
+        for logical_id, policy in template.find_resources("AWS::IAM::Policy").items()
+        if any(role["Ref"].startswith("FunctionsMonitorRole") for role in policy["Properties"]["Roles"])
+    }
+    operator_policies = set(template.find_resources("AWS::IAM::ManagedPolicy"))
+    # THEN they are exactly the monitor's policy and the operator managed policy
+    assert holders == monitor_policies | operator_policies
+    assert len(monitor_policies) == 1
+    assert len(operator_policies) == 1
+
+
+def test_a_wildcard_resource_without_a_reason_is_refused() -> None:
+    # GIVEN a mutating permission on "*" with no reason  WHEN declared  THEN it is refused at synth
+    with pytest.raises(ValueError, match="needs a reason"):
+        Permission(actions=("autoscaling:SetDesiredCapacity",), resources=("*",))
