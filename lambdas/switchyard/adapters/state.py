@@ -1,0 +1,241 @@
+"""Desired state, the runbook lock, monitor memory and the audit trail, in the
+DynamoDB global table ``Names.state_table`` (partition key ``pk``, string).
+
+Items (one table, one key attribute):
+- ``desired#<app>``: which region is active, at which epoch, which region is fenced.
+  Written with a condition so an older epoch never overwrites a newer one.
+- ``lock#<app>``: one runbook at a time. A conditional write with a monotonically
+  increasing epoch (the fencing token); the same holder re-acquiring gets its epoch back.
+- ``monitor#<app>#<region>``: the health monitor's memory in that region.
+- ``audit#<app>#<execution>``: one append-only record per runbook execution.
+
+Every call names the region whose replica it reads or writes, so a step can stay in
+its own (target) region: the data plane of the global table, no control plane.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from switchyard.config import EnvironmentConfig
+from switchyard.model import DesiredState
+from switchyard.naming import Names
+from switchyard.retry import ClientFactory, error_code
+
+KEY = "pk"
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+
+
+class LockHeldError(RuntimeError):
+    """Another runbook holds the lock; this one must not run."""
+
+    def __init__(self, holder: str, epoch: int) -> None:
+        super().__init__(f"the runbook lock is held by {holder!r} at epoch {epoch}")
+        self.holder = holder
+        self.epoch = epoch
+
+
+@dataclass(frozen=True)
+class LockRecord:
+    holder: str
+    epoch: int
+    held: bool
+    acquired_at: str
+    released_at: str | None = None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+    def encode(value: Any) -> Any:
+        if isinstance(value, float):
+            return Decimal(str(value))
+        if isinstance(value, dict):
+            return {key: encode(item) for key, item in value.items() if item is not None}
+        if isinstance(value, list):
+            return [encode(item) for item in value]
+        return value
+
+    return {key: _SERIALIZER.serialize(encode(value)) for key, value in values.items() if value is not None}
+
+
+def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _plain(_DESERIALIZER.deserialize(value)) for key, value in item.items()}
+
+
+class StateStore(Protocol):
+    def read_desired(self, region: str) -> DesiredState | None: ...
+
+    def write_desired(self, region: str, state: DesiredState) -> bool:
+        """Write unless a newer epoch is stored; False when one is."""
+        ...
+
+    def read_lock(self, region: str) -> LockRecord | None: ...
+
+    def acquire_lock(self, region: str, *, holder: str, now: str, min_epoch: int) -> LockRecord: ...
+
+    def release_lock(self, region: str, *, holder: str, now: str) -> bool: ...
+
+    def append_audit(self, region: str, *, execution: str, record: dict[str, Any]) -> bool:
+        """Write the execution's audit record once; False when it already exists."""
+        ...
+
+    def read_audit(self, region: str, *, execution: str) -> dict[str, Any] | None: ...
+
+    def read_monitor_memory(self, region: str) -> dict[str, Any] | None: ...
+
+    def write_monitor_memory(self, region: str, memory: dict[str, Any]) -> None: ...
+
+
+class DynamoStateStore:
+    """The state table through the low-level DynamoDB client (consistent reads)."""
+
+    def __init__(self, config: EnvironmentConfig, clients: ClientFactory) -> None:
+        self._names = Names(config)
+        self._application = config.application
+        self._clients = clients
+
+    def _table(self, region: str) -> tuple[Any, str]:
+        return self._clients.client("dynamodb", region), self._names.state_table
+
+    def _get(self, region: str, key: str) -> dict[str, Any] | None:
+        dynamodb, table = self._table(region)
+        item = dynamodb.get_item(TableName=table, Key={KEY: {"S": key}}, ConsistentRead=True).get("Item")
+        return _from_item(item) if item else None
+
+    def _put(self, region: str, values: dict[str, Any], *, condition: str | None = None, **expression: Any) -> bool:
+        dynamodb, table = self._table(region)
+        kwargs: dict[str, Any] = {"TableName": table, "Item": _to_item(values)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+            kwargs.update(expression)
+        try:
+            dynamodb.put_item(**kwargs)
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # -- desired state -----------------------------------------------------------------
+    def read_desired(self, region: str) -> DesiredState | None:
+        item = self._get(region, self._names.desired_state_key)
+        if item is None:
+            return None
+        item.pop(KEY)
+        return DesiredState.model_validate(item)
+
+    def write_desired(self, region: str, state: DesiredState) -> bool:
+        return self._put(
+            region,
+            {KEY: self._names.desired_state_key, **state.model_dump()},
+            condition="attribute_not_exists(#pk) OR #epoch <= :epoch",
+            ExpressionAttributeNames={"#pk": KEY, "#epoch": "epoch"},
+            ExpressionAttributeValues={":epoch": {"N": str(state.epoch)}},
+        )
+
+    # -- lock --------------------------------------------------------------------------
+    def read_lock(self, region: str) -> LockRecord | None:
+        item = self._get(region, self._names.lock_key)
+        if item is None:
+            return None
+        return LockRecord(
+            holder=item["holder"],
+            epoch=int(item["epoch"]),
+            held=bool(item["held"]),
+            acquired_at=item["acquired_at"],
+            released_at=item.get("released_at"),
+        )
+
+    def acquire_lock(self, region: str, *, holder: str, now: str, min_epoch: int) -> LockRecord:
+        current = self.read_lock(region)
+        if current is not None and current.holder == holder:
+            return current  # idempotent: the same run re-acquiring gets its epoch back
+        if current is not None and current.held:
+            raise LockHeldError(current.holder, current.epoch)
+        epoch = max(current.epoch if current else 0, min_epoch) + 1
+        record = LockRecord(holder=holder, epoch=epoch, held=True, acquired_at=now)
+        if current is None:
+            condition = "attribute_not_exists(#pk)"
+            names = {"#pk": KEY}
+            values: dict[str, Any] = {}
+        else:
+            condition = "#epoch = :previous AND #held = :released"
+            names = {"#epoch": "epoch", "#held": "held"}
+            values = {":previous": {"N": str(current.epoch)}, ":released": {"BOOL": False}}
+        expression: dict[str, Any] = {"ExpressionAttributeNames": names}
+        if values:
+            expression["ExpressionAttributeValues"] = values
+        written = self._put(
+            region,
+            {KEY: self._names.lock_key, "holder": holder, "epoch": epoch, "held": True, "acquired_at": now},
+            condition=condition,
+            **expression,
+        )
+        if written:
+            return record
+        winner = self.read_lock(region)
+        if winner is not None and winner.holder == holder:
+            return winner
+        raise LockHeldError(winner.holder if winner else "unknown", winner.epoch if winner else epoch)
+
+    def release_lock(self, region: str, *, holder: str, now: str) -> bool:
+        dynamodb, table = self._table(region)
+        try:
+            dynamodb.update_item(
+                TableName=table,
+                Key={KEY: {"S": self._names.lock_key}},
+                UpdateExpression="SET #held = :released, released_at = :now",
+                ConditionExpression="#holder = :holder AND #held = :held",
+                ExpressionAttributeNames={"#held": "held", "#holder": "holder"},
+                ExpressionAttributeValues={
+                    ":released": {"BOOL": False},
+                    ":held": {"BOOL": True},
+                    ":holder": {"S": holder},
+                    ":now": {"S": now},
+                },
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # -- audit -------------------------------------------------------------------------
+    def append_audit(self, region: str, *, execution: str, record: dict[str, Any]) -> bool:
+        key = f"audit#{self._application}#{execution}"
+        return self._put(
+            region,
+            {**record, KEY: key},
+            condition="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": KEY},
+        )
+
+    def read_audit(self, region: str, *, execution: str) -> dict[str, Any] | None:
+        return self._get(region, f"audit#{self._application}#{execution}")
+
+    # -- monitor memory ----------------------------------------------------------------
+    def _monitor_key(self, region: str) -> str:
+        return f"monitor#{self._application}#{region}"
+
+    def read_monitor_memory(self, region: str) -> dict[str, Any] | None:
+        item = self._get(region, self._monitor_key(region))
+        if item is not None:
+            item.pop(KEY)
+        return item
+
+    def write_monitor_memory(self, region: str, memory: dict[str, Any]) -> None:
+        self._put(region, {**memory, KEY: self._monitor_key(region)})

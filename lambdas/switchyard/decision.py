@@ -1,0 +1,184 @@
+"""The health decision: should the standby take over from the active region?
+
+A pure function of the observations, the desired state and the monitor's memory from
+its previous evaluation; it returns the decision, the new memory and the reasons.
+
+- Quorum: at least ``detection.quorum`` independent sources (Route 53 checks, the
+  region's alarms, the controller's probe) must be failing, and at least one failing
+  signal must be observed from outside the watched region.
+- Missing or stale data (older than ``detection.max_data_age_seconds``) is not an
+  outage: it counts neither as failing nor as healthy.
+- Hysteresis: ``fail_after_evaluations`` evaluations with quorum are needed to fail over;
+  the count is cleared only after ``recover_after_evaluations`` evaluations without.
+- Dwell: the failure must have lasted ``dwell_seconds``.
+- Hold-down: no automatic failover within ``hold_down_seconds`` of the last change of the
+  desired state.
+- Never an automatic failback: the target must not be the fenced region (the one a
+  failover moved away from); returning there is planned, by an operator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from switchyard.config import Detection, Regions
+from switchyard.model import Decision
+
+GLOBAL_OBSERVER = "global"
+
+
+class SignalSource(StrEnum):
+    ROUTE53 = "route53"
+    ALARMS = "cloudwatch-alarms"
+    PROBE = "probe"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One observation of the watched region; ``failing=None`` means no data."""
+
+    name: str
+    source: SignalSource
+    observed_from: str  # a region, or GLOBAL_OBSERVER for Route 53's checkers
+    failing: bool | None
+    observed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DesiredView:
+    """What the desired state says, as the decision needs it."""
+
+    active_region: str
+    epoch: int
+    fenced_region: str | None
+    last_change_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MonitorMemory:
+    """What one evaluation hands to the next (persisted by the monitor)."""
+
+    watched_region: str | None = None
+    watched_epoch: int | None = None
+    failing_evaluations: int = 0
+    healthy_evaluations: int = 0
+    failing_since: datetime | None = None
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "watched_region": self.watched_region,
+            "watched_epoch": self.watched_epoch,
+            "failing_evaluations": self.failing_evaluations,
+            "healthy_evaluations": self.healthy_evaluations,
+            "failing_since": self.failing_since.isoformat() if self.failing_since else None,
+        }
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any] | None) -> MonitorMemory:
+        if not item:
+            return cls()
+        since = item.get("failing_since")
+        return cls(
+            watched_region=item.get("watched_region"),
+            watched_epoch=item.get("watched_epoch"),
+            failing_evaluations=int(item.get("failing_evaluations", 0)),
+            healthy_evaluations=int(item.get("healthy_evaluations", 0)),
+            failing_since=datetime.fromisoformat(since) if since else None,
+        )
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    decision: Decision
+    memory: MonitorMemory
+    target_region: str | None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    failing_sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+def fresh_signals(signals: list[Signal], *, now: datetime, max_age_seconds: int) -> list[Signal]:
+    """Signals with data no older than ``max_age_seconds``."""
+    max_age = timedelta(seconds=max_age_seconds)
+    return [
+        signal
+        for signal in signals
+        if signal.failing is not None and signal.observed_at is not None and now - signal.observed_at <= max_age
+    ]
+
+
+def has_quorum(fresh: list[Signal], *, watched_region: str, quorum: int) -> bool:
+    """Enough independent failing sources, one of them seen from outside the region."""
+    failing = [signal for signal in fresh if signal.failing]
+    sources = {signal.source for signal in failing}
+    outside = any(signal.observed_from != watched_region for signal in failing)
+    return len(sources) >= quorum and outside
+
+
+def decide(
+    *,
+    detection: Detection,
+    regions: Regions,
+    desired: DesiredView,
+    signals: list[Signal],
+    memory: MonitorMemory,
+    now: datetime,
+) -> Evaluation:
+    """Evaluate the active region once; see the module docstring for the rules."""
+    watched = desired.active_region
+    if memory.watched_region != watched or memory.watched_epoch != desired.epoch:
+        memory = MonitorMemory(watched_region=watched, watched_epoch=desired.epoch)
+    fresh = fresh_signals(signals, now=now, max_age_seconds=detection.max_data_age_seconds)
+    failing_sources = tuple(sorted({str(signal.source) for signal in fresh if signal.failing}))
+    quorum = has_quorum(fresh, watched_region=watched, quorum=detection.quorum)
+    reasons: list[str] = []
+
+    if quorum:
+        memory = replace(
+            memory,
+            failing_evaluations=memory.failing_evaluations + 1,
+            healthy_evaluations=0,
+            failing_since=memory.failing_since or now,
+        )
+    elif fresh:
+        healthy = memory.healthy_evaluations + 1
+        memory = replace(memory, healthy_evaluations=healthy)
+        if healthy >= detection.recover_after_evaluations:
+            memory = replace(memory, failing_evaluations=0, failing_since=None)
+    else:
+        reasons.append("no fresh health data: missing data is not an outage")
+
+    def verdict(decision: Decision, *why: str, target: str | None = None) -> Evaluation:
+        return Evaluation(decision, memory, target, (*reasons, *why), failing_sources)
+
+    if not quorum:
+        if failing_sources:
+            return verdict(
+                Decision.DEGRADED, f"failing sources {list(failing_sources)} below quorum {detection.quorum}"
+            )
+        return verdict(Decision.HEALTHY, f"{watched} shows no failing signal")
+    target = regions.other(watched)
+    blocked = _automatic_failover_blocked(detection, desired, memory, target, now)
+    if blocked:
+        return verdict(Decision.DEGRADED, blocked)
+    return verdict(Decision.FAIL_OVER, f"{watched} failing with quorum {list(failing_sources)}", target=target)
+
+
+def _automatic_failover_blocked(
+    detection: Detection, desired: DesiredView, memory: MonitorMemory, target: str, now: datetime
+) -> str | None:
+    """Why an automatic failover must wait or never happen despite a quorum, else None."""
+    if memory.failing_evaluations < detection.fail_after_evaluations:
+        return f"quorum for {memory.failing_evaluations} of {detection.fail_after_evaluations} evaluations"
+    failing_for = (now - memory.failing_since).total_seconds() if memory.failing_since else 0.0
+    if failing_for < detection.dwell_seconds:
+        return f"failing for {failing_for:.0f}s, dwell is {detection.dwell_seconds}s"
+    if desired.last_change_at is not None:
+        since_change = (now - desired.last_change_at).total_seconds()
+        if since_change < detection.hold_down_seconds:
+            return f"hold-down: last failover {since_change:.0f}s ago, hold-down is {detection.hold_down_seconds}s"
+    if target == desired.fenced_region:
+        return f"{target} was failed away from and is fenced: failback is planned, by an operator"
+    return None

@@ -1,0 +1,256 @@
+"""Bounded retries and the one way Switchyard creates AWS clients.
+
+Every call has a timeout and at most a few attempts with capped exponential backoff
+and full jitter. botocore's own retries are turned down to a single attempt so this
+module is the one retry policy: throttling, 5xx, timeouts and connection errors are
+retried, validation and other client errors are not.
+
+:class:`ClientFactory` creates clients lazily (first use), wraps them so every call goes
+through the policy, and records each API call (service, operation, region, mutating,
+step) into an :class:`ApiCallLog` through botocore's event hooks. Tests and the drill
+read that history ("fence -> promote -> ready -> flip", calls per step).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+T = TypeVar("T")
+
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "PriorRequestNotComplete",
+        "SlowDown",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+RETRYABLE_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+)
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Query", "Scan", "BatchGet", "Test")
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "")) or None
+    return None
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Throttling, 5xx, timeouts and connection errors; never validation/client errors."""
+    if isinstance(exc, RETRYABLE_TRANSPORT_ERRORS):
+        return True
+    if isinstance(exc, ClientError):
+        if error_code(exc) in RETRYABLE_ERROR_CODES:
+            return True
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status or 0) >= 500
+    return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter (sleep = U(0, min(cap, base * 2**n)))."""
+
+    max_attempts: int = 4
+    base_delay_seconds: float = 0.2
+    max_delay_seconds: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+    random: Callable[[], float] = random.random
+
+    def backoff(self, retry_number: int) -> float:
+        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * (2**retry_number))
+        return ceiling * self.random()
+
+    def call(self, operation: Callable[[], T]) -> T:
+        """Run ``operation``; retry retryable errors up to ``max_attempts`` in total."""
+        for attempt in range(self.max_attempts):
+            try:
+                return operation()
+            except Exception as exc:
+                if not is_retryable(exc) or attempt + 1 >= self.max_attempts:
+                    raise
+                self.sleep(self.backoff(attempt))
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect_seconds: float = 2.0
+    read_seconds: float = 5.0
+
+    def botocore_config(self) -> Config:
+        # total_max_attempts=1: botocore does not retry; RetryPolicy is the one policy.
+        return Config(
+            connect_timeout=self.connect_seconds,
+            read_timeout=self.read_seconds,
+            retries={"total_max_attempts": 1, "mode": "standard"},
+        )
+
+
+CRITICAL_PATH_TIMEOUTS = Timeouts()
+BEST_EFFORT_TIMEOUTS = Timeouts(connect_seconds=1.0, read_seconds=2.0)
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    service: str
+    operation: str
+    region: str
+    mutating: bool
+    step: str | None
+
+
+@dataclass
+class ApiCallLog:
+    """Thread-safe, append-only history of every API call attempt (including retries)."""
+
+    calls: list[ApiCall] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    def record(self, service: str, operation: str, region: str, *, mutating: bool | None = None) -> None:
+        is_mutating = mutating if mutating is not None else not operation.startswith(READ_ONLY_PREFIXES)
+        call = ApiCall(service, operation, region, is_mutating, getattr(self._local, "step", None))
+        with self._lock:
+            self.calls.append(call)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Attribute calls made by this thread to runbook step ``name``."""
+        previous = getattr(self._local, "step", None)
+        self._local.step = name
+        try:
+            yield
+        finally:
+            self._local.step = previous
+
+    def snapshot(self) -> list[ApiCall]:
+        with self._lock:
+            return list(self.calls)
+
+    def mutating(self) -> list[ApiCall]:
+        return [call for call in self.snapshot() if call.mutating]
+
+    def operations(self, *, mutating_only: bool = False) -> list[str]:
+        calls = self.mutating() if mutating_only else self.snapshot()
+        return [call.operation for call in calls]
+
+    def by_step(self) -> dict[str, list[str]]:
+        steps: dict[str, list[str]] = {}
+        for call in self.snapshot():
+            steps.setdefault(call.step or "-", []).append(call.operation)
+        return steps
+
+
+EventHook = tuple[str, Callable[..., Any]]
+
+
+class RetryingClient:
+    """A boto3 client whose every operation goes through a :class:`RetryPolicy`."""
+
+    def __init__(self, client: Any, policy: RetryPolicy) -> None:
+        self._client = client
+        self._policy = policy
+
+    @property
+    def raw(self) -> Any:
+        return self._client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute) or name.startswith(("get_paginator", "get_waiter", "can_paginate")):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._policy.call(lambda: attribute(*args, **kwargs))
+
+        return call
+
+
+class ClientFactory:
+    """Creates boto3 clients lazily per (service, region, best_effort), with timeouts,
+    the retry policy, call recording and optional extra event hooks (fault injection)."""
+
+    def __init__(
+        self,
+        *,
+        call_log: ApiCallLog | None = None,
+        endpoint_url: str | None = None,
+        retry_policy: RetryPolicy | None = None,
+        event_hooks: list[EventHook] | None = None,
+        session: boto3.session.Session | None = None,
+    ) -> None:
+        self.call_log = call_log
+        self.endpoint_url = endpoint_url
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.event_hooks = list(event_hooks or [])
+        self._session = session
+        self._clients: dict[tuple[str, str, bool], RetryingClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str, region: str, *, best_effort: bool = False) -> Any:
+        """A client for ``service`` in ``region``; best-effort clients use short timeouts
+        and a single attempt (they must never block the critical path)."""
+        key = (service, region, best_effort)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._create(service, region, best_effort=best_effort)
+            return self._clients[key]
+
+    def _create(self, service: str, region: str, *, best_effort: bool) -> RetryingClient:
+        timeouts = BEST_EFFORT_TIMEOUTS if best_effort else CRITICAL_PATH_TIMEOUTS
+        if self._session is None:
+            self._session = boto3.session.Session()
+        client = self._session.client(
+            service, region_name=region, endpoint_url=self.endpoint_url, config=timeouts.botocore_config()
+        )
+        events = client.meta.events
+        if self.call_log is not None:
+            log = self.call_log
+
+            def record(model: Any, **_: Any) -> None:
+                log.record(service, model.name, region)
+
+            events.register(f"before-call.{client.meta.service_model.service_name}.*", record)
+        for event_name, handler in self.event_hooks:
+            events.register(event_name, handler)
+        return RetryingClient(client, NO_RETRY if best_effort else self.retry_policy)

@@ -1,0 +1,43 @@
+"""The runbook steps, one module per name in ``switchyard.naming.STEP_NAMES``.
+
+Each step is a plain function ``(state: RunbookState, deps: RunbookDeps) -> StepResult``
+that observes first and is a no-op when its work is already done. A step raises only
+:class:`RetryableStepError` (worth a retry by the state machine); every safe stop is a
+``needs_human`` result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from switchyard.model import StepResult
+from switchyard.runbook_state import RunbookState
+from switchyard.steps._common import RetryableStepError
+from switchyard.steps.fence import fence_old_primary
+from switchyard.steps.flip import flip_traffic
+from switchyard.steps.lock import take_runbook_lock
+from switchyard.steps.preflight import preflight_checks
+from switchyard.steps.promote import promote_standby_database
+from switchyard.steps.record import record_and_notify
+from switchyard.steps.release import release_runbook_lock
+from switchyard.steps.scale_up import scale_up_standby
+from switchyard.steps.validate import validate_request
+from switchyard.steps.verify import verify_failover
+from switchyard.steps.wait_ready import wait_until_ready
+
+# The deps type is RunbookDeps; Callable[..., StepResult] keeps this import-cycle free.
+STEPS: dict[str, Callable[..., StepResult]] = {
+    "validate": validate_request,
+    "lock": take_runbook_lock,
+    "preflight": preflight_checks,
+    "fence": fence_old_primary,
+    "promote": promote_standby_database,
+    "scale_up": scale_up_standby,
+    "wait_ready": wait_until_ready,
+    "flip": flip_traffic,
+    "verify": verify_failover,
+    "release": release_runbook_lock,
+    "record": record_and_notify,
+}
+
+__all__ = ["STEPS", "RetryableStepError", "RunbookState"]

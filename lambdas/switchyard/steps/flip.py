@@ -1,0 +1,73 @@
+"""flip: make the target the active region, at this run's epoch.
+
+The flip is a data-plane write of ``active_region=<target>`` into the TARGET region's
+replica of the desired state; the traffic switches (and Route 53 health checks reading
+them) follow. It refuses unless the target database is the writer (traffic untouched
+when promotion failed). Best-effort afterwards: the same state into the old region's
+replica. Only when the target's own table write fails does it try the Route 53 record
+edit fallback, and then it still asks for a human.
+"""
+
+from __future__ import annotations
+
+from switchyard.deps import RunbookDeps
+from switchyard.model import DesiredState, Severity, StepResult, StepStatus
+from switchyard.runbook_state import RunbookState
+from switchyard.steps._common import StepRun, start
+
+
+def flip_traffic(state: RunbookState, deps: RunbookDeps) -> StepResult:
+    run = start("flip", state, deps)
+    if skipped := run.skip_dry_run():
+        return skipped
+    epoch = state.require_epoch()
+    desired = deps.state.read_desired(run.target)
+    run.observed["desired_before"] = desired.model_dump() if desired else None
+    if desired is not None and desired.epoch == epoch and desired.active_region == run.target:
+        return run.finish(StepStatus.NOOP, f"{run.target} already active at epoch {epoch}")
+    refusal = _refuse_flip(run, desired, epoch)
+    if refusal is not None:
+        return refusal
+    flipped = DesiredState(
+        active_region=run.target,
+        epoch=epoch,
+        fenced_region=run.source,
+        updated_by=state.holder,
+        reason=f"{state.request.action} to {run.target}: {state.request.reason}",
+        updated_at=deps.now_iso(),
+    )
+    try:
+        written = deps.state.write_desired(run.target, flipped)
+    except Exception as exc:  # noqa: BLE001 - the table failed after retries: try the fallback, then a human
+        return _fallback(run, exc)
+    if not written:
+        return run.finish(StepStatus.NEEDS_HUMAN, "a newer epoch appeared while flipping; traffic untouched")
+    run.actions.append(f"wrote active_region={run.target} at epoch {epoch} into {run.target}'s state table")
+    try:
+        deps.state.write_desired(run.source, flipped)
+        run.actions.append(f"copied the desired state into {run.source}'s replica (best-effort)")
+    except Exception as exc:  # noqa: BLE001 - the old region may be down; replication carries it later
+        run.finding("old-replica", Severity.INFO, f"could not write {run.source}'s replica: {exc}")
+    return run.finish(StepStatus.DONE, f"traffic flipped to {run.target} at epoch {epoch}")
+
+
+def _refuse_flip(run: StepRun, desired: DesiredState | None, epoch: int) -> StepResult | None:
+    """Traffic stays where it is when a newer run exists or the target cannot take writes."""
+    if desired is not None and desired.epoch > epoch:
+        return run.finish(StepStatus.NEEDS_HUMAN, f"superseded by epoch {desired.epoch}; traffic untouched")
+    database = run.deps.database.describe(run.target)
+    run.observed["target_database"] = database.as_observed()
+    if not database.writable:
+        run.finding("target-database", Severity.BLOCKER, f"{database.identifier} is not the writer")
+        return run.finish(StepStatus.NEEDS_HUMAN, f"{database.identifier} is not writable; traffic untouched")
+    return None
+
+
+def _fallback(run: StepRun, exc: Exception) -> StepResult:
+    run.finding("desired-state", Severity.BLOCKER, f"could not write {run.target}'s state table: {exc}")
+    try:
+        changed = run.deps.traffic_records.make_primary(run.target)
+        run.actions.append(f"Route 53 fallback: {run.target} record PRIMARY (changed={changed})")
+    except Exception as fallback_exc:  # noqa: BLE001 - best-effort control plane call
+        run.finding("route53-fallback", Severity.WARNING, f"record edit failed too: {fallback_exc}")
+    return run.finish(StepStatus.NEEDS_HUMAN, "the desired-state write failed; a human must confirm traffic")

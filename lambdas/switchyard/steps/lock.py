@@ -1,0 +1,35 @@
+"""lock: take the one runbook lock of the application, with a new epoch.
+
+The epoch (fencing token) is above both the lock's last epoch and the desired state's,
+so every write of this run outranks what came before. The same execution re-acquiring
+gets its own epoch back (safe re-run); another holder means ``needs_human``.
+"""
+
+from __future__ import annotations
+
+from switchyard.adapters.state import LockHeldError
+from switchyard.deps import RunbookDeps
+from switchyard.model import Severity, StepResult, StepStatus
+from switchyard.runbook_state import RunbookState
+from switchyard.steps._common import start
+
+
+def take_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
+    run = start("lock", state, deps)
+    if skipped := run.skip_dry_run():
+        return skipped
+    desired = deps.state.read_desired(run.target)
+    before = deps.state.read_lock(run.target)
+    try:
+        lock = deps.state.acquire_lock(
+            run.target, holder=state.holder, now=deps.now_iso(), min_epoch=desired.epoch if desired else 0
+        )
+    except LockHeldError as exc:
+        run.observed.update({"holder": exc.holder, "epoch": exc.epoch})
+        run.finding("lock", Severity.BLOCKER, str(exc), holder=exc.holder, epoch=exc.epoch)
+        return run.finish(StepStatus.NEEDS_HUMAN, f"another runbook holds the lock: {exc.holder}")
+    run.observed.update({"holder": lock.holder, "epoch": lock.epoch, "held": lock.held})
+    if before is not None and before.holder == lock.holder and before.epoch == lock.epoch:
+        return run.finish(StepStatus.NOOP, f"lock already held by this run at epoch {lock.epoch}")
+    run.actions.append(f"acquired lock at epoch {lock.epoch}")
+    return run.finish(StepStatus.DONE, f"lock acquired at epoch {lock.epoch}")

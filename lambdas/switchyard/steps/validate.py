@@ -1,0 +1,55 @@
+"""validate: the request fits this environment and its current desired state.
+
+Read-only. A request that names a region outside the pair, the already-active region,
+or a failback to anywhere but the configured primary is rejected (``needs_human`` with
+a blocker finding) before any mutating call.
+"""
+
+from __future__ import annotations
+
+from switchyard.deps import RunbookDeps
+from switchyard.model import Severity, StepResult, StepStatus
+from switchyard.runbook_state import RunbookState
+from switchyard.steps._common import start
+
+
+def validate_request(state: RunbookState, deps: RunbookDeps) -> StepResult:
+    run = start("validate", state, deps)
+    request = state.request
+    try:
+        deps.config.regions.other(request.target_region)
+    except ValueError as exc:
+        run.finding("target-region", Severity.BLOCKER, str(exc), target_region=request.target_region)
+        return run.finish(StepStatus.NEEDS_HUMAN, f"rejected: {exc}")
+    desired = deps.state.read_desired(run.target)
+    active = desired.active_region if desired else deps.config.regions.primary
+    run.observed.update(
+        {
+            "active_region": active,
+            "epoch": desired.epoch if desired else 0,
+            "desired_state_found": desired is not None,
+            "runs_in": deps.region,
+        }
+    )
+    already_done = desired is not None and desired.active_region == run.target and desired.updated_by == state.holder
+    if not already_done:  # a re-run of this very execution after its flip is not "already active"
+        try:
+            request.validate_for(deps.config, active)
+        except ValueError as exc:
+            run.finding("request", Severity.BLOCKER, str(exc), action=str(request.action), active_region=active)
+            return run.finish(StepStatus.NEEDS_HUMAN, f"rejected: {exc}")
+    if desired is None:
+        run.finding(
+            "desired-state",
+            Severity.WARNING,
+            "no desired state in the target region's table; assuming the configured primary is active",
+        )
+    if deps.region != run.target:
+        run.finding(
+            "runs-in-target-region",
+            Severity.WARNING,
+            "the runbook should run in the target region so it needs no API of the failing one",
+            runs_in=deps.region,
+            target_region=run.target,
+        )
+    return run.finish(StepStatus.NOOP, f"{request.action} to {run.target} accepted (active: {active})")
