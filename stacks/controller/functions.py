@@ -23,26 +23,32 @@ from stacks.controller.logs import encrypted_log_group
 from stacks.controller.permissions import CONTROLLER_PURPOSES, ControllerResources
 from stacks.controller.policy import acknowledge, grant
 from switchyard.config import EnvironmentConfig
+from switchyard.deps import ReadinessPolling
 from switchyard.naming import STEP_NAMES, Names
 
-# Each bound covers the step's own bounded retries and AWS call timeouts; the state
-# machine's task TimeoutSeconds must exceed them, so a slow step fails as a Lambda error
-# the runbook can retry or catch rather than as a task timeout.
+READINESS_POLLING = ReadinessPolling()  # wait_ready's polling inside one invocation
+
+# One critical-path AWS call with its bounded retries takes up to ~30 s when every attempt
+# times out (switchyard.retry: 4 attempts x (2 s connect + 5 s read) + backoff). Each
+# function gets room for its calls, and stays below its state machine task's
+# TimeoutSeconds, so a slow step fails as a Lambda error the runbook can retry or catch
+# rather than as a task timeout.
 FUNCTION_TIMEOUTS = MappingProxyType(
     {
-        "monitor": Duration.seconds(60),
+        "monitor": Duration.seconds(60),  # scheduled every minute; best-effort reads of the other region
         "reconciler": Duration.seconds(60),
-        "validate": Duration.seconds(10),
-        "lock": Duration.seconds(15),
-        "preflight": Duration.seconds(60),
-        "fence": Duration.seconds(60),  # best-effort calls into the failed region, each with a short timeout
-        "promote": Duration.seconds(120),
-        "scale_up": Duration.seconds(30),
-        "wait_ready": Duration.seconds(870),  # polls until ready; the ASL task allows 900 s
-        "flip": Duration.seconds(30),
-        "verify": Duration.seconds(60),
-        "release": Duration.seconds(15),
-        "record": Duration.seconds(30),
+        "validate": Duration.seconds(25),
+        "lock": Duration.seconds(25),
+        "preflight": Duration.seconds(100),
+        "fence": Duration.seconds(100),  # best-effort calls into the failed region, each with short timeouts
+        "promote": Duration.seconds(300),
+        "scale_up": Duration.seconds(100),
+        # one invocation's polling window plus its AWS calls; the state machine retries for longer
+        "wait_ready": Duration.seconds(int(READINESS_POLLING.attempts * READINESS_POLLING.interval_seconds) + 60),
+        "flip": Duration.seconds(50),
+        "verify": Duration.seconds(100),
+        "release": Duration.seconds(25),
+        "record": Duration.seconds(50),
     }
 )
 MEMORY_MB = 256

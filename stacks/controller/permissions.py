@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from stacks.controller.arns import ControllerArns
 from stacks.controller.policy import Permission, key_use
-from switchyard.alarms import ALARMS
+from switchyard.alarms import ALARMS, HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import STEP_NAMES, Names
 
@@ -75,15 +75,17 @@ class ControllerResources:
 
     @property
     def describe_database(self) -> Permission:
-        return self.describe("rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeGlobalClusters")
+        """The database's status and its replication lag (a CloudWatch metric)."""
+        return self.describe(
+            "rds:DescribeDBInstances",
+            "rds:DescribeDBClusters",
+            "rds:DescribeGlobalClusters",
+            "cloudwatch:GetMetricStatistics",
+        )
 
     @property
     def describe_compute(self) -> Permission:
         return self.describe("autoscaling:DescribeAutoScalingGroups", "elasticloadbalancing:DescribeTargetHealth")
-
-    @property
-    def read_metrics(self) -> Permission:
-        return self.describe("cloudwatch:GetMetricStatistics", "cloudwatch:GetMetricData")
 
     @property
     def health_check_status(self) -> Permission:
@@ -119,14 +121,13 @@ class ControllerResources:
             "lock": lambda: (self.table(*TABLE_WRITE), self.key_via("dynamodb")),
             "preflight": self._preflight,
             "fence": self._fence,
-            "promote": lambda: (self.promote_database, self.describe_database, self.read_metrics),
+            "promote": lambda: (self.promote_database, self.describe_database),
             "scale_up": lambda: (self.scale(self.region), self.describe_compute),
             "wait_ready": lambda: (self.describe_database, self.describe_compute),
             "flip": self._flip,
             "verify": lambda: (
                 self.table("GetItem"),
                 self.key_via("dynamodb"),
-                self.health_check_status,
                 self.describe_database,
                 self.describe_compute,
             ),
@@ -166,7 +167,6 @@ class ControllerResources:
             ),
             self.describe_database,
             self.describe_compute,
-            self.read_metrics,
             self.health_check_status,
         )
 
@@ -175,10 +175,9 @@ class ControllerResources:
             Permission(actions=("states:StartExecution",), resources=(self.names.state_machine_arn(self.region),)),
             Permission(
                 actions=("cloudwatch:DescribeAlarms",),
-                resources=tuple(self.arns.alarm(self.other_region, alarm) for alarm in ALARMS),
+                resources=tuple(self.arns.alarm(self.other_region, alarm) for alarm in HEALTH_SIGNAL_ALARMS),
             ),
             self.health_check_status,
-            self.read_metrics,
             self.table(*TABLE_WRITE),
             self.publish,
             self.key_via("dynamodb", "sns"),
@@ -198,10 +197,9 @@ class ControllerResources:
             self.key_via("dynamodb"),
             self.describe_database,
             self.describe_compute,
-            self.read_metrics,
             self.health_check_status,
             Permission(
-                actions=("s3:GetReplicationConfiguration",),
+                actions=("s3:GetReplicationConfiguration", "s3:GetBucketVersioning"),
                 resources=tuple(self.arns.bucket(region) for region in self.config.regions.pair),
             ),
         )
@@ -221,6 +219,7 @@ class ControllerResources:
         return (
             self.table(*TABLE_WRITE),
             self.key_via("dynamodb"),
+            self.describe_database,
             Permission(
                 actions=("route53:ChangeResourceRecordSets",),
                 resources=(self.arns.hosted_zone,),

@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from stacks.controller.arns import ControllerArns
 from stacks.controller.policy import Permission, is_read_only
-from switchyard.alarms import ALARMS
+from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from tests.stacks.controller.builders import (
     BareStack,
@@ -132,13 +132,13 @@ def test_only_the_record_step_and_monitor_publish_notifications_from_functions(d
     assert actions_on(role_statements(template, "FunctionsPromoteRole"), "sns:Publish") == []
 
 
-def test_monitor_starts_only_this_regions_runbook_and_reads_the_other_regions_alarms(dev_standby) -> None:
+def test_monitor_starts_only_this_regions_runbook_and_reads_the_other_regions_health_alarms(dev_standby) -> None:
     given, template = dev_standby
     statements = role_statements(template, "FunctionsMonitorRole")
     arns = ControllerArns(given.names)
     assert actions_on(statements, "states:StartExecution") == [given.names.state_machine_arn(given.region)]
     assert set(actions_on(statements, "cloudwatch:DescribeAlarms")) == {
-        arns.alarm(given.other_region, alarm) for alarm in ALARMS
+        arns.alarm(given.other_region, alarm) for alarm in HEALTH_SIGNAL_ALARMS
     }
 
 
