@@ -39,6 +39,10 @@ class BareStack:
     def account(self) -> str:
         return self.config.account
 
+    def function_arn(self, purpose: str) -> str:
+        """The deterministic ARN of this region's controller function for ``purpose``."""
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.names.function(self.region, purpose)}"
+
 
 def bare_stack(config: EnvironmentConfig, region: str, app: cdk.App | None = None) -> BareStack:
     """GIVEN a bare stack in ``region`` with a key and (imported) topic like the controller stack's."""

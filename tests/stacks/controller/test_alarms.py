@@ -24,11 +24,7 @@ RUNBOOK_LINK = re.compile(r"Runbook: (runbooks/[a-z0-9/_-]+\.md)$")
 def built(dev: EnvironmentConfig) -> tuple[BareStack, Template]:
     given = bare_stack(dev, dev.regions.primary)
     functions = [
-        lambda_.Function.from_function_arn(
-            given.stack,
-            f"Fn{purpose}",
-            f"arn:aws:lambda:{given.region}:{given.account}:function:{given.names.function(given.region, purpose)}",
-        )
+        lambda_.Function.from_function_arn(given.stack, f"Fn{purpose}", given.function_arn(purpose))
         for purpose in CONTROLLER_PURPOSES
     ]
     ControllerAlarms(

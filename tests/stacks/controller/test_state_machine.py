@@ -19,13 +19,9 @@ from switchyard.naming import STEP_NAMES
 from tests.stacks.controller.builders import BareStack, actions_on, as_list, bare_stack, minimal_runbook_definition
 
 
-def step_function_arn(given: BareStack, step: str) -> str:
-    return f"arn:aws:lambda:{given.region}:{given.account}:function:{given.names.function(given.region, step)}"
-
-
 def add_runbook(given: BareStack, definition_path: Path) -> RunbookStateMachine:
     steps = {
-        step: lambda_.Function.from_function_arn(given.stack, f"Step{step}", step_function_arn(given, step))
+        step: lambda_.Function.from_function_arn(given.stack, f"Step{step}", given.function_arn(step))
         for step in STEP_NAMES
     }
     return RunbookStateMachine(
@@ -105,7 +101,7 @@ def test_substitutes_every_documented_key(state_machine) -> None:
 def test_role_invokes_only_the_step_functions(built, role_statements) -> None:
     given, _ = built
     invoked = actions_on(role_statements, "lambda:InvokeFunction")
-    assert sorted(invoked) == sorted(step_function_arn(given, step) for step in STEP_NAMES)
+    assert sorted(invoked) == sorted(given.function_arn(step) for step in STEP_NAMES)
 
 
 def test_role_publishes_only_to_the_topic(built, role_statements) -> None:

@@ -17,10 +17,6 @@ from tests.stacks.controller.builders import BareStack, bare_stack
 ALARM_SOURCE = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
 
 
-def function_arn(given: BareStack, purpose: str) -> str:
-    return f"arn:aws:lambda:{given.region}:{given.account}:function:{given.names.function(given.region, purpose)}"
-
-
 @pytest.fixture(scope="module")
 def built(dev: EnvironmentConfig) -> tuple[BareStack, dict[str, dict[str, Any]]]:
     given = bare_stack(dev, dev.regions.primary)
@@ -30,8 +26,8 @@ def built(dev: EnvironmentConfig) -> tuple[BareStack, dict[str, dict[str, Any]]]
         config=dev,
         region=given.region,
         names=given.names,
-        monitor=lambda_.Function.from_function_arn(given.stack, "Monitor", function_arn(given, "monitor")),
-        reconciler=lambda_.Function.from_function_arn(given.stack, "Reconciler", function_arn(given, "reconciler")),
+        monitor=lambda_.Function.from_function_arn(given.stack, "Monitor", given.function_arn("monitor")),
+        reconciler=lambda_.Function.from_function_arn(given.stack, "Reconciler", given.function_arn("reconciler")),
     )
     rules = Template.from_stack(given.stack).find_resources("AWS::Events::Rule")
     return given, {logical_id: rule["Properties"] for logical_id, rule in rules.items()}
@@ -51,14 +47,14 @@ def test_monitor_runs_on_the_evaluation_interval(built) -> None:
     schedule = rule(rules, "TriggerMonitorSchedule")
     minutes = given.config.detection.evaluation_interval_seconds // 60
     assert schedule["ScheduleExpression"] == f"rate({minutes} minute{'s' if minutes > 1 else ''})"
-    assert schedule["Targets"][0]["Arn"] == function_arn(given, "monitor")
+    assert schedule["Targets"][0]["Arn"] == given.function_arn("monitor")
 
 
 def test_reconciler_runs_on_a_schedule(built) -> None:
     given, rules = built
     schedule = rule(rules, "TriggerReconcilerSchedule")
     assert schedule["ScheduleExpression"].startswith("rate(")
-    assert schedule["Targets"][0]["Arn"] == function_arn(given, "reconciler")
+    assert schedule["Targets"][0]["Arn"] == given.function_arn("reconciler")
 
 
 def test_this_regions_health_alarms_go_to_the_other_regions_bus(built) -> None:
@@ -77,7 +73,7 @@ def test_the_other_regions_health_alarms_wake_the_local_monitor(built) -> None:
     given, rules = built
     watch = rule(rules, "TriggerWatchOtherRegionAlarms")
     assert watch["EventPattern"] == {**ALARM_SOURCE, "resources": health_alarm_arns(given, given.other_region)}
-    assert [target["Arn"] for target in watch["Targets"]] == [function_arn(given, "monitor")]
+    assert [target["Arn"] for target in watch["Targets"]] == [given.function_arn("monitor")]
 
 
 def test_every_target_retries_a_bounded_number_of_times(built) -> None:
