@@ -184,8 +184,9 @@ class ControllerResources:
         )
 
     def _reconciler(self) -> tuple[Permission, ...]:
+        """Reads the desired state and the lock; converges only its own region's ASG."""
         return (
-            self.table(*TABLE_WRITE),
+            self.table("GetItem"),
             self.key_via("dynamodb"),
             self.scale(self.region),
             self.describe_compute,
