@@ -1,0 +1,89 @@
+"""AppTier and Network: capacities by role, launch template hardening, VPC per region."""
+
+from __future__ import annotations
+
+import pytest
+
+from stacks.components.app_tier import min_capacity_for
+from tests.stacks.topology import Topology, only_resource, resources_of
+
+
+def test_the_primary_group_runs_at_its_desired_size(topology: Topology) -> None:
+    # GIVEN the primary's regional stack
+    group = only_resource(topology.template_json("regional", "primary"), "AWS::AutoScaling::AutoScalingGroup")
+    capacity = topology.config.capacity
+    # THEN it is named by Names and sized primary_desired..max
+    assert group["AutoScalingGroupName"] == topology.names.asg(topology.config.regions.primary)
+    assert (int(group["MinSize"]), int(group["MaxSize"])) == (capacity.primary_desired, capacity.max)
+
+
+def test_the_standby_group_idles_at_its_warm_minimum_but_can_grow_to_max(topology: Topology) -> None:
+    # GIVEN the standby's regional stack
+    group = only_resource(topology.template_json("regional", "standby"), "AWS::AutoScaling::AutoScalingGroup")
+    capacity = topology.config.capacity
+    # THEN it idles at the warm minimum and may scale to the same max as the primary
+    assert group["AutoScalingGroupName"] == topology.names.asg(topology.config.regions.standby)
+    assert (int(group["MinSize"]), int(group["MaxSize"])) == (capacity.standby_warm_min, capacity.max)
+
+
+def test_deploys_never_reset_a_size_the_controller_chose(topology: Topology) -> None:
+    # GIVEN both groups  THEN none pins DesiredCapacity (CloudFormation starts at MinSize and a
+    # later deploy would otherwise shrink a standby the runbook scaled up)
+    for role in ("primary", "standby"):
+        group = only_resource(topology.template_json("regional", role), "AWS::AutoScaling::AutoScalingGroup")
+        assert "DesiredCapacity" not in group, role
+
+
+@pytest.mark.parametrize(("role", "expected"), [("primary", 6), ("standby", 2)])
+def test_min_capacity_follows_the_role(topology_prod: Topology, role: str, expected: int) -> None:
+    # GIVEN prod's capacities  WHEN asking the minimum for a role  THEN it is that role's size
+    assert min_capacity_for(role, topology_prod.config.capacity) == expected  # type: ignore[arg-type]
+
+
+def test_instances_use_a_launch_template_with_imdsv2_and_encrypted_volumes(topology: Topology) -> None:
+    # GIVEN the standby's regional stack
+    template = topology.template_json("regional", "standby")
+    group = only_resource(template, "AWS::AutoScaling::AutoScalingGroup")
+    data = only_resource(template, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"]
+    # THEN the group launches from the template (no launch configuration)
+    assert "LaunchTemplate" in group
+    assert resources_of(template, "AWS::AutoScaling::LaunchConfiguration") == {}
+    # AND instances require IMDSv2 tokens and boot from encrypted EBS
+    assert data["MetadataOptions"]["HttpTokens"] == "required"
+    assert all(device["Ebs"]["Encrypted"] is True for device in data["BlockDeviceMappings"])
+    assert data["InstanceType"] == topology.config.capacity.instance_type
+
+
+def test_the_group_replaces_instances_the_load_balancer_finds_unhealthy(topology: Topology) -> None:
+    # GIVEN the primary's group  THEN it uses ELB health checks and reports scaling to the region's topic
+    group = only_resource(topology.template_json("regional", "primary"), "AWS::AutoScaling::AutoScalingGroup")
+    assert group["HealthCheckType"] == "ELB"
+    topic_arns = [config["TopicARN"] for config in group["NotificationConfigurations"]]
+    assert topic_arns == [topology.names.topic_arn(topology.config.regions.primary)]
+
+
+def test_each_region_gets_its_own_cidr_and_flow_logs(topology: Topology) -> None:
+    network = topology.config.network
+    for role, cidr in (("primary", network.primary_cidr), ("standby", network.standby_cidr)):
+        # GIVEN the region's regional stack
+        template = topology.template_json("regional", role)
+        # THEN its VPC uses the configured CIDR and every packet decision is logged
+        assert only_resource(template, "AWS::EC2::VPC")["CidrBlock"] == cidr
+        flow_log = only_resource(template, "AWS::EC2::FlowLog")
+        assert (flow_log["TrafficType"], flow_log["LogDestinationType"]) == ("ALL", "s3")
+
+
+def test_the_vpc_spans_the_configured_number_of_zones(topology: Topology) -> None:
+    # GIVEN the primary's VPC  THEN it has one public subnet and one NAT gateway per configured AZ
+    template = topology.template_json("regional", "primary")
+    zones = {subnet["Properties"]["AvailabilityZone"] for subnet in resources_of(template, "AWS::EC2::Subnet").values()}
+    assert len(zones) == topology.config.network.max_azs
+    assert len(resources_of(template, "AWS::EC2::NatGateway")) == topology.config.network.max_azs
+
+
+def test_the_load_balancer_logs_every_request(topology: Topology) -> None:
+    # GIVEN the region's load balancer  THEN access logging is on and invalid headers are dropped
+    balancer = only_resource(topology.template_json("regional", "primary"), "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    attributes = {attribute["Key"]: attribute["Value"] for attribute in balancer["LoadBalancerAttributes"]}
+    assert attributes["access_logs.s3.enabled"] == "true"
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
