@@ -43,8 +43,15 @@ class ProvisionedTopology:
         return Names(self.config)
 
 
+_SESSION: list[boto3.session.Session] = []
+
+
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:
-    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
+    """A plain client (not recorded, botocore's own retries). One session is shared:
+    loading service models once keeps provisioning fast."""
+    if not _SESSION:
+        _SESSION.append(boto3.session.Session())
+    return _SESSION[0].client(service, region_name=region, endpoint_url=endpoint_url)
 
 
 def provision(

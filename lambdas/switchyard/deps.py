@@ -24,6 +24,7 @@ from switchyard.adapters.database import (
 from switchyard.adapters.dns import Route53FailoverRecords, TrafficRecords
 from switchyard.adapters.health import AwsHealthSignals, HealthSignals, HttpProbe
 from switchyard.adapters.notifications import Notifier, SnsNotifier
+from switchyard.adapters.runbook_starter import RunbookStarter, StepFunctionsRunbookStarter
 from switchyard.adapters.state import DynamoStateStore, StateStore
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import Names
@@ -55,6 +56,7 @@ class RunbookDeps:
     notifier: Notifier
     health: HealthSignals
     traffic_records: TrafficRecords
+    runbook_starter: RunbookStarter
     clock: Clock
     sleep: Callable[[float], None]
     readiness: ReadinessPolling = ReadinessPolling()
@@ -98,6 +100,7 @@ def build_runbook_deps(
         "notifier": SnsNotifier(config, clients),
         "health": AwsHealthSignals(config, clients, HttpProbe(), clock),
         "traffic_records": Route53FailoverRecords(config, clients),
+        "runbook_starter": StepFunctionsRunbookStarter(config, clients),
         "clock": clock,
         "sleep": sleep,
     }

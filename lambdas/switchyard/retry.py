@@ -181,7 +181,14 @@ class ApiCallLog:
         return steps
 
 
-EventHook = tuple[str, Callable[..., Any]]
+@dataclass(frozen=True)
+class EventHook:
+    """An extra botocore event handler for every client (of ``region`` only, if given);
+    how tests and the drill inject faults such as throttling or an unreachable region."""
+
+    event: str
+    handler: Callable[..., Any]
+    region: str | None = None
 
 
 class RetryingClient:
@@ -222,7 +229,7 @@ class ClientFactory:
         self.call_log = call_log
         self.endpoint_url = endpoint_url
         self.retry_policy = retry_policy or RetryPolicy()
-        self.event_hooks = list(event_hooks or [])
+        self.event_hooks = event_hooks if event_hooks is not None else []
         self._session = session
         self._clients: dict[tuple[str, str, bool], RetryingClient] = {}
         self._lock = threading.Lock()
@@ -250,7 +257,8 @@ class ClientFactory:
             def record(model: Any, **_: Any) -> None:
                 log.record(service, model.name, region)
 
-            events.register(f"before-call.{client.meta.service_model.service_name}.*", record)
-        for event_name, handler in self.event_hooks:
-            events.register(event_name, handler)
+            events.register("before-call", record)
+        for hook in self.event_hooks:
+            if hook.region in (None, region):
+                events.register(hook.event, hook.handler)
         return RetryingClient(client, NO_RETRY if best_effort else self.retry_policy)

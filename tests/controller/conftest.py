@@ -3,12 +3,15 @@ it with the modelled database promotions, a call log and a controllable clock.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 from drill.provision import ProvisionedTopology, provision, publish_replication_lag
@@ -23,6 +26,9 @@ from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
 from switchyard.model import Action, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, EventHook, RetryPolicy
 from switchyard.runbook_state import RunbookState
+
+SHARED_SESSION = boto3.session.Session()  # service models load once for the whole suite
+os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # faster moto resets; no AMI is looked up
 
 
 @dataclass
@@ -52,11 +58,12 @@ class Controller:
     def deps(self, region: str | None = None, **overrides: Any) -> RunbookDeps:
         region = region or self.config.regions.standby
         clients = ClientFactory(
+            session=SHARED_SESSION,
             call_log=self.call_log,
             retry_policy=RetryPolicy(sleep=self.sleeps.append, random=lambda: 0.5),
             event_hooks=self.hooks,
         )
-        bookkeeping = ClientFactory()
+        bookkeeping = ClientFactory(session=SHARED_SESSION)
         lag = ReplicationLagReader(clients, self.clock)
         database: Database = (
             ModelledRdsPromotion(self.config, clients, lag, bookkeeping)
@@ -71,6 +78,33 @@ class Controller:
         return build_runbook_deps(
             self.config, region, clients=clients, clock=self.clock, sleep=self.sleeps.append, **options
         )
+
+    def fail(
+        self, service: str, operation: str, code: str, *, times: int | None = None, region: str | None = None
+    ) -> list[int]:
+        """Make ``operation`` raise ``code`` (the first ``times`` calls, or always); returns
+        the list the hook appends one entry to per injected failure."""
+        injected: list[int] = []
+
+        def raise_error(**_: Any) -> None:
+            if times is None or len(injected) < times:
+                injected.append(1)
+                raise ClientError({"Error": {"Code": code, "Message": f"injected {code}"}}, operation)
+
+        self.hooks.append(EventHook(f"before-call.{service}.{operation}", raise_error, region))
+        return injected
+
+    def unreachable(self, region: str) -> None:
+        """Every call into ``region`` fails to connect, as in a regional outage."""
+
+        def refuse(**_: Any) -> None:
+            raise EndpointConnectionError(endpoint_url=f"https://{region}.example.invalid")
+
+        self.hooks.append(EventHook("before-call", refuse, region))
+
+    def aws(self, service: str, region: str) -> Any:
+        """A plain client for arranging the world (not recorded, no injected faults)."""
+        return SHARED_SESSION.client(service, region_name=region)
 
     def publish_lag(self, seconds: float) -> None:
         publish_replication_lag(self.config, seconds, at=self.clock() - timedelta(seconds=30))

@@ -1,0 +1,30 @@
+"""``switchyard.handlers.reconciler.handler``: scheduled constant work (see switchyard.reconciler)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import ValidationError
+
+from switchyard.deps import RunbookDeps
+from switchyard.handlers.environment import describe_validation_error, handler_deps
+from switchyard.handlers.observability import logger, metrics, tracer
+from switchyard.reconciler import reconcile_region
+
+
+class InvalidReconcilerEventError(ValueError):
+    """The event is not the reconciler's schedule."""
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
+    try:
+        EventBridgeModel.model_validate(event)
+    except ValidationError as exc:
+        raise InvalidReconcilerEventError(f"not a scheduled event: {describe_validation_error(exc)}") from exc
+    convergence = reconcile_region(handler_deps(deps))
+    logger.info("region reconciled", extra=convergence.as_dict())
+    return convergence.as_dict()

@@ -1,0 +1,89 @@
+"""One thin handler per runbook step, for the state machine: ``switchyard.handlers.runbook.<step>``.
+
+Each receives the runbook state document (docs/architecture.md), validates it with
+pydantic, runs the step and returns its StepResult as JSON. Errors the state machine
+can match by name:
+
+- ``RetryableStepError``: throttling, 5xx, timeouts, not ready yet; worth a Retry.
+- ``InvalidRunbookInputError``: the document itself is malformed (a state machine bug).
+
+Operator input that does not validate never raises: the ``validate`` handler returns a
+``needs_human`` result whose message names the bad field, before any mutating call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
+
+from switchyard.deps import RunbookDeps
+from switchyard.handlers.environment import describe_validation_error, handler_deps
+from switchyard.handlers.observability import logger, metric_name, metrics, tracer
+from switchyard.model import Finding, Severity, StepResult, StepStatus
+from switchyard.runbook_state import RunbookState
+from switchyard.steps import STEPS, RetryableStepError
+
+
+class InvalidRunbookInputError(ValueError):
+    """The runbook state document does not validate; the message names each bad field."""
+
+
+def _rejected(step: str, problem: str) -> StepResult:
+    finding = Finding(check="input", severity=Severity.BLOCKER, message=problem)
+    return StepResult(
+        step=step, status=StepStatus.NEEDS_HUMAN, message=f"rejected: {problem}", findings=[finding], duration_ms=0
+    )
+
+
+def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:
+    """Parse, run one step, log and count its outcome, return the StepResult as JSON."""
+    try:
+        state = RunbookState.model_validate(event)
+    except ValidationError as exc:
+        problem = describe_validation_error(exc)
+        logger.warning("runbook input rejected", extra={"step": step, "problem": problem})
+        if step == "validate":
+            return _rejected(step, problem).model_dump(mode="json")
+        raise InvalidRunbookInputError(problem) from exc
+    metrics.add_dimension(name="step", value=step)
+    logger.append_keys(execution=state.holder, action=str(state.request.action), target=state.request.target_region)
+    try:
+        result = STEPS[step](state, handler_deps(deps))
+    except RetryableStepError as exc:
+        logger.warning("runbook step will be retried", extra={"step": step, "error": str(exc)})
+        metrics.add_metric(name="StepRetryable", unit=MetricUnit.Count, value=1)
+        raise
+    logger.info(
+        "runbook step finished",
+        extra={"step": step, "status": str(result.status), "message": result.message, "epoch": state.epoch},
+    )
+    metrics.add_metric(name=metric_name("Step", result.status.value), unit=MetricUnit.Count, value=1)
+    return result.model_dump(mode="json")
+
+
+def _step_handler(step: str) -> Callable[..., dict[str, Any]]:
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
+        return run_step_handler(step, event, deps)
+
+    handler.__name__ = step
+    handler.__qualname__ = step
+    return handler
+
+
+validate = _step_handler("validate")
+lock = _step_handler("lock")
+preflight = _step_handler("preflight")
+fence = _step_handler("fence")
+promote = _step_handler("promote")
+scale_up = _step_handler("scale_up")
+wait_ready = _step_handler("wait_ready")
+flip = _step_handler("flip")
+verify = _step_handler("verify")
+release = _step_handler("release")
+record = _step_handler("record")

@@ -1,0 +1,125 @@
+"""One evaluation of the health monitor in one region (the logic behind
+``switchyard.handlers.monitor.handler``).
+
+Each region's monitor watches the OTHER region while that one is active. It gathers
+signals, runs the pure decision with its persisted memory, and on FAIL_OVER either
+starts the runbook in its own region (automatic mode) with a deterministic execution
+name and input, so duplicate deliveries start one run, or notifies a human (manual mode,
+once per epoch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from switchyard.decision import DesiredView, Evaluation, MonitorMemory, decide
+from switchyard.deps import RunbookDeps
+from switchyard.model import Action, Decision, RunbookInput
+
+MONITOR_REQUESTER = "switchyard-monitor"
+
+
+@dataclass(frozen=True)
+class MonitorOutcome:
+    decision: Decision | None
+    watched_region: str | None
+    reasons: list[str] = field(default_factory=list)
+    started_execution: str | None = None
+    duplicate: bool = False
+    notified: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": str(self.decision) if self.decision else None,
+            "watched_region": self.watched_region,
+            "reasons": self.reasons,
+            "started_execution": self.started_execution,
+            "duplicate": self.duplicate,
+            "notified": self.notified,
+        }
+
+
+def execution_name(target_region: str, epoch: int) -> str:
+    """Deterministic: one automatic failover per (target, epoch) can ever start."""
+    return f"auto-failover-to-{target_region}-from-epoch-{epoch}"
+
+
+def automatic_request(watched_region: str, target_region: str, epoch: int) -> RunbookInput:
+    """Deterministic input (no timestamps, no evidence) so a duplicate start is identical."""
+    return RunbookInput(
+        action=Action.FAILOVER,
+        target_region=target_region,
+        reason=f"automatic failover: {watched_region} failed the health quorum at epoch {epoch}",
+        incident_id=f"auto-e{epoch}-{target_region}",
+        requested_by=MONITOR_REQUESTER,
+    )
+
+
+def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
+    config, region = deps.config, deps.region
+    desired = deps.state.read_desired(region)
+    if desired is None:
+        return MonitorOutcome(None, None, ["no desired state in this region's table: nothing to evaluate"])
+    if desired.active_region == region:
+        return MonitorOutcome(None, None, [f"{region} is active; the other region's monitor watches it"])
+    now = deps.clock()
+    memory_item = deps.state.read_monitor_memory(region) or {}
+    memory = MonitorMemory.from_item(memory_item)
+    view = DesiredView(
+        active_region=desired.active_region,
+        epoch=desired.epoch,
+        fenced_region=desired.fenced_region,
+        last_change_at=_parse_time(desired.updated_at),
+    )
+    signals = deps.health.observe(desired.active_region, observer_region=region)
+    evaluation = decide(
+        detection=config.detection, regions=config.regions, desired=view, signals=signals, memory=memory, now=now
+    )
+    notified_epoch = memory_item.get("notified_epoch")
+    outcome = MonitorOutcome(evaluation.decision, desired.active_region, list(evaluation.reasons))
+    if evaluation.decision is Decision.FAIL_OVER and evaluation.target_region:
+        if config.mode == "automatic":
+            outcome = _start_runbook(deps, evaluation, desired.active_region, desired.epoch, outcome)
+        elif notified_epoch != desired.epoch:
+            _notify_recommendation(deps, evaluation, desired.active_region, desired.epoch)
+            outcome = replace(outcome, notified=True)
+            notified_epoch = desired.epoch
+    deps.state.write_monitor_memory(region, {**evaluation.memory.to_item(), "notified_epoch": notified_epoch})
+    return outcome
+
+
+def _start_runbook(
+    deps: RunbookDeps, evaluation: Evaluation, watched: str, epoch: int, outcome: MonitorOutcome
+) -> MonitorOutcome:
+    target = evaluation.target_region or deps.config.regions.other(watched)
+    request = automatic_request(watched, target, epoch)
+    started = deps.runbook_starter.start(
+        deps.region, name=execution_name(target, epoch), runbook_input=request.model_dump(mode="json")
+    )
+    return replace(outcome, started_execution=started.execution_arn, duplicate=started.already_existed)
+
+
+def _notify_recommendation(deps: RunbookDeps, evaluation: Evaluation, watched: str, epoch: int) -> None:
+    deps.notifier.publish(
+        deps.region,
+        subject=f"Switchyard {deps.config.name}: failover to {evaluation.target_region} recommended",
+        message={
+            "kind": "failover_recommended",
+            "mode": deps.config.mode,
+            "watched_region": watched,
+            "target_region": evaluation.target_region,
+            "epoch": epoch,
+            "failing_sources": list(evaluation.failing_sources),
+            "reasons": list(evaluation.reasons),
+            "how": "start the runbook with action=failover (runbooks/manual-failover.md)",
+        },
+    )
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
