@@ -8,6 +8,7 @@ deterministic names, never by references (no exports, no cross-region references
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
@@ -36,52 +37,10 @@ class SwitchyardApp:
     primary: RegionStacks
     standby: RegionStacks
 
-    @property
-    def stacks(self) -> list[cdk.Stack]:
-        return [stack for region in (self.primary, self.standby) for stack in _as_list(region)]
-
-
-def _as_list(region: RegionStacks) -> list[cdk.Stack]:
-    return [region.controller, region.storage, region.regional]
-
 
 def compose_app(app: cdk.App, config: EnvironmentConfig) -> SwitchyardApp:
     """Add every stack of ``config`` to ``app``, order them, tag them and attach cdk-nag."""
-    names = Names(config)
-    by_region = {}
-    for region in config.regions.pair:
-        env = cdk.Environment(account=config.account, region=region)
-        role = config.role_of(region)
-
-        def describe(kind: str, region: str = region, role: str = role) -> str:
-            return f"Switchyard {config.name}: {kind} of the {role} region {region}"
-
-        by_region[region] = RegionStacks(
-            controller=ControllerStack(
-                app,
-                names.stack("controller", region),
-                config=config,
-                region=region,
-                env=env,
-                description=describe("controller shared pieces (key, topic, state table)"),
-            ),
-            storage=StorageStack(
-                app,
-                names.stack("storage", region),
-                config=config,
-                region=region,
-                env=env,
-                description=describe("data bucket"),
-            ),
-            regional=RegionalStack(
-                app,
-                names.stack("regional", region),
-                config=config,
-                region=region,
-                env=env,
-                description=describe("network, application tier, database and failover record"),
-            ),
-        )
+    by_region = {region: _region_stacks(app, config, region) for region in config.regions.pair}
     composed = SwitchyardApp(
         config=config, primary=by_region[config.regions.primary], standby=by_region[config.regions.standby]
     )
@@ -90,6 +49,36 @@ def compose_app(app: cdk.App, config: EnvironmentConfig) -> SwitchyardApp:
     cdk.Tags.of(app).add("Environment", config.name)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return composed
+
+
+def _region_stacks(app: cdk.App, config: EnvironmentConfig, region: str) -> RegionStacks:
+    """The three stacks of ``region``, named by ``Names.stack`` and bound to its account/region."""
+    names = Names(config)
+    role = config.role_of(region)
+    common: dict[str, Any] = {
+        "config": config,
+        "region": region,
+        "env": cdk.Environment(account=config.account, region=region),
+    }
+
+    def describe(what: str) -> str:
+        return f"Switchyard {config.name}: {what} of the {role} region {region}"
+
+    return RegionStacks(
+        controller=ControllerStack(
+            app,
+            names.stack("controller", region),
+            description=describe("controller (key, topic, state table, functions, runbook)"),
+            **common,
+        ),
+        storage=StorageStack(app, names.stack("storage", region), description=describe("data bucket"), **common),
+        regional=RegionalStack(
+            app,
+            names.stack("regional", region),
+            description=describe("network, application tier, database and failover record"),
+            **common,
+        ),
+    )
 
 
 def _order(app: SwitchyardApp) -> None:

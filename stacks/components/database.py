@@ -119,17 +119,22 @@ class RegionalDatabase(Construct):
             replica_regions=[secretsmanager.ReplicaRegion(region=self._config.regions.standby)],
         )
 
+    def _major_version(self) -> str:
+        return self._config.database.engine_version.split(".")[0]
+
+    def _instance_type(self) -> ec2.InstanceType:
+        return ec2.InstanceType(self._config.database.instance_class.removeprefix("db."))
+
     def _rds_primary(self) -> None:
         database = self._config.database
-        major = database.engine_version.split(".")[0]
         self.instance = rds.DatabaseInstance(
             self,
             "Instance",
             instance_identifier=self._names.db_instance(self._region),
             engine=rds.DatabaseInstanceEngine.postgres(
-                version=rds.PostgresEngineVersion.of(database.engine_version, major)
+                version=rds.PostgresEngineVersion.of(database.engine_version, self._major_version())
             ),
-            instance_type=ec2.InstanceType(database.instance_class.removeprefix("db.")),
+            instance_type=self._instance_type(),
             vpc=self._vpc,
             subnet_group=self.subnet_group,
             security_groups=[self.security_group],
@@ -180,14 +185,13 @@ class RegionalDatabase(Construct):
 
     def _aurora_primary(self) -> None:
         database = self._config.database
-        major = database.engine_version.split(".")[0]
-        instance_type = ec2.InstanceType(database.instance_class.removeprefix("db."))
+        instance_type = self._instance_type()
         self.cluster = rds.DatabaseCluster(
             self,
             "Cluster",
             cluster_identifier=self._names.db_cluster(self._region),
             engine=rds.DatabaseClusterEngine.aurora_postgres(
-                version=rds.AuroraPostgresEngineVersion.of(database.engine_version, major)
+                version=rds.AuroraPostgresEngineVersion.of(database.engine_version, self._major_version())
             ),
             writer=rds.ClusterInstance.provisioned("Writer", instance_type=instance_type),
             readers=self._aurora_readers(instance_type),
