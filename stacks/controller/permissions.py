@@ -53,9 +53,11 @@ class ControllerResources:
             resources=(self.arns.table(self.region, self.table_name),),
         )
 
-    def key_via(self, *services: str) -> Permission:
-        """Use the region's key only through the services that encrypt with it."""
-        return key_use(self.key_arn, region=self.region, services=services)
+    @property
+    def publish_key(self) -> Permission:
+        """The topic is encrypted with the region's key; publishers use it through SNS only.
+        (The state table uses the AWS-managed DynamoDB key, so table access needs no KMS grant.)"""
+        return key_use(self.key_arn, region=self.region, services=("sns",))
 
     def scale(self, region: str) -> Permission:
         return Permission(
@@ -117,8 +119,8 @@ class ControllerResources:
         builders: dict[str, Callable[[], tuple[Permission, ...]]] = {
             "monitor": self._monitor,
             "reconciler": self._reconciler,
-            "validate": lambda: (self.table("GetItem"), self.key_via("dynamodb")),
-            "lock": lambda: (self.table(*TABLE_WRITE), self.key_via("dynamodb")),
+            "validate": lambda: (self.table("GetItem"),),
+            "lock": lambda: (self.table(*TABLE_WRITE),),
             "preflight": self._preflight,
             "fence": self._fence,
             "promote": lambda: (self.promote_database, self.describe_database),
@@ -127,12 +129,11 @@ class ControllerResources:
             "flip": self._flip,
             "verify": lambda: (
                 self.table("GetItem"),
-                self.key_via("dynamodb"),
                 self.describe_database,
                 self.describe_compute,
             ),
-            "release": lambda: (self.table(*TABLE_WRITE), self.key_via("dynamodb")),
-            "record": lambda: (self.table("GetItem", "PutItem"), self.publish, self.key_via("dynamodb", "sns")),
+            "release": lambda: (self.table(*TABLE_WRITE),),
+            "record": lambda: (self.table("GetItem", "PutItem"), self.publish, self.publish_key),
         }
         if purpose not in builders:
             raise KeyError(f"no permissions defined for controller function {purpose!r}")
@@ -140,7 +141,8 @@ class ControllerResources:
 
     @property
     def operator(self) -> tuple[Permission, ...]:
-        """Run and watch this region's runbook, answer its approvals, read the state."""
+        """Run and watch this region's runbook, answer its approvals, read the state of
+        both regions, and release a lock a failed execution kept (the lock item only)."""
         state_machine = self.names.state_machine_arn(self.region)
         return (
             Permission(
@@ -157,8 +159,15 @@ class ControllerResources:
                 resources=("*",),
                 wildcard_reason="task-token calls support no resource-level permissions; the token names the approval",
             ),
-            self.table("GetItem", "Query"),
-            self.key_via("dynamodb"),
+            Permission(
+                actions=("dynamodb:GetItem", "dynamodb:Query"),
+                resources=tuple(self.arns.table(region, self.table_name) for region in self.config.regions.pair),
+            ),
+            Permission(
+                actions=("dynamodb:UpdateItem",),
+                resources=tuple(self.arns.table(region, self.table_name) for region in self.config.regions.pair),
+                conditions={"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [self.names.lock_key]}},
+            ),
             Permission(
                 actions=("cloudwatch:DescribeAlarms",),
                 resources=tuple(
@@ -180,14 +189,13 @@ class ControllerResources:
             self.health_check_status,
             self.table(*TABLE_WRITE),
             self.publish,
-            self.key_via("dynamodb", "sns"),
+            self.publish_key,
         )
 
     def _reconciler(self) -> tuple[Permission, ...]:
         """Reads the desired state and the lock; converges only its own region's ASG."""
         return (
             self.table("GetItem"),
-            self.key_via("dynamodb"),
             self.scale(self.region),
             self.describe_compute,
         )
@@ -195,7 +203,6 @@ class ControllerResources:
     def _preflight(self) -> tuple[Permission, ...]:
         return (
             self.table("GetItem"),
-            self.key_via("dynamodb"),
             self.describe_database,
             self.describe_compute,
             self.health_check_status,
@@ -209,7 +216,6 @@ class ControllerResources:
         """Best-effort into the other region: take its application tier to zero."""
         return (
             self.table(*TABLE_WRITE),
-            self.key_via("dynamodb"),
             self.scale(self.other_region),
             self.describe_compute,
         )
@@ -219,7 +225,6 @@ class ControllerResources:
         best-effort fallback, limited to the application's own record name."""
         return (
             self.table(*TABLE_WRITE),
-            self.key_via("dynamodb"),
             self.describe_database,
             Permission(
                 actions=("route53:ChangeResourceRecordSets",),

@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 NAG_PACK = "AwsSolutions"
-READ_ONLY_VERBS = ("Describe", "Get", "List")
+READ_ONLY_VERBS = ("Describe", "Get", "List", "Query")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from aws_cdk.assertions import Template
 
 from stacks.controller.arns import ControllerArns
 from stacks.controller.operator_access import OperatorAccess
+from stacks.controller.policy import is_read_only
 from switchyard.config import EnvironmentConfig
 from tests.stacks.controller.builders import BareStack, actions_on, as_list, bare_stack
 
@@ -89,13 +90,22 @@ def test_operators_answer_approvals(statements, action: str) -> None:
 
 
 @pytest.mark.parametrize("action", ["dynamodb:GetItem", "dynamodb:Query"])
-def test_operators_read_the_local_state_table(built, statements, action: str) -> None:
+def test_operators_read_both_replicas_of_the_state_table(built, statements, action: str) -> None:
     given, _ = built
-    assert actions_on(statements, action) == [ControllerArns(given.names).table(given.region, given.names.state_table)]
+    arns = ControllerArns(given.names)
+    expected = {arns.table(region, given.names.state_table) for region in given.config.regions.pair}
+    assert set(actions_on(statements, action)) == expected
 
 
-def test_operators_cannot_write_the_state_table(statements) -> None:
+def test_operators_write_only_the_runbook_lock_item(built, statements) -> None:
+    # GIVEN the operator statements that write the state table
+    given, _ = built
     writes = [
-        action for statement in statements for action in as_list(statement["Action"]) if action.startswith("dynamodb:")
+        statement
+        for statement in statements
+        if any(action.startswith("dynamodb:") and not is_read_only(action) for action in as_list(statement["Action"]))
     ]
-    assert set(writes) <= {"dynamodb:GetItem", "dynamodb:Query"}
+    # THEN there is one, updating only the item whose partition key is the lock (break-glass unlock)
+    (write,) = writes
+    assert as_list(write["Action"]) == ["dynamodb:UpdateItem"]
+    assert write["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [given.names.lock_key]}}

@@ -110,18 +110,30 @@ def test_fence_scales_only_the_other_regions_asg(dev_standby) -> None:
     ]
 
 
-def test_state_table_writes_stay_on_this_regions_replica(controller) -> None:
-    # GIVEN every statement allowing a DynamoDB write
+def test_functions_write_only_this_regions_replica_of_the_state_table(controller) -> None:
+    # GIVEN every function role's statement allowing a DynamoDB write
     given, template = controller
     written = {
         resource
-        for _, statement in policy_statements(template)
+        for statement in role_statements(template, "Functions")
         for action in as_list(statement["Action"])
         if action.startswith("dynamodb:") and not is_read_only(action)
         for resource in as_list(statement["Resource"])
     }
     # THEN they name only the local replica of the state table
     assert written == {ControllerArns(given.names).table(given.region, given.names.state_table)}
+
+
+def test_no_function_needs_the_key_for_the_state_table(controller) -> None:
+    # GIVEN the state table uses the AWS-managed DynamoDB key  THEN no KMS grant goes through DynamoDB
+    _, template = controller
+    via = [
+        service
+        for _, statement in policy_statements(template)
+        for service in as_list(statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", []))
+    ]
+    assert via
+    assert [service for service in via if service.startswith("dynamodb.")] == []
 
 
 def test_only_the_record_step_and_monitor_publish_notifications_from_functions(dev_standby) -> None:
@@ -166,3 +178,19 @@ def test_a_wildcard_resource_without_a_reason_is_refused() -> None:
     # GIVEN a mutating permission on "*" with no reason  WHEN declared  THEN it is refused at synth
     with pytest.raises(ValueError, match="needs a reason"):
         Permission(actions=("autoscaling:SetDesiredCapacity",), resources=("*",))
+
+
+@pytest.mark.parametrize(
+    ("action", "read_only"),
+    [
+        ("rds:DescribeDBInstances", True),
+        ("dynamodb:GetItem", True),
+        ("dynamodb:Query", True),
+        ("route53:ListHealthChecks", True),
+        ("dynamodb:UpdateItem", False),
+        ("rds:PromoteReadReplica", False),
+        ("states:StartExecution", False),
+    ],
+)
+def test_read_only_verbs_are_told_apart_from_mutating_ones(action: str, read_only: bool) -> None:
+    assert is_read_only(action) is read_only
