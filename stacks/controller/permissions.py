@@ -149,8 +149,14 @@ class ControllerResources:
                 actions=("states:StartExecution", "states:DescribeStateMachine", "states:ListExecutions"),
                 resources=(state_machine,),
             ),
+            self.describe("states:ListStateMachines"),  # the Step Functions console's list
             Permission(
-                actions=("states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"),
+                actions=(
+                    "states:DescribeExecution",
+                    "states:DescribeStateMachineForExecution",
+                    "states:GetExecutionHistory",
+                    "states:StopExecution",
+                ),
                 resources=(self.arns.state_machine_executions(self.region),),
                 wildcard_reason="execution names are chosen per run; the ARN pins this region's runbook",
             ),

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 
 from stacks.controller.assets import RUNBOOK_DEFINITION
 from stacks.controller.functions import FUNCTION_TIMEOUTS
-from stacks.controller.state_machine import RunbookStateMachine, definition_substitution_keys
+from stacks.controller.state_machine import RUNBOOK_TIMEOUT, RunbookStateMachine, definition_substitution_keys
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import STEP_NAMES
 from tests.stacks.controller.builders import BareStack, actions_on, as_list, bare_stack, minimal_runbook_definition
@@ -147,13 +147,17 @@ def test_every_step_task_outlasts_its_function(project_definition) -> None:
             assert state["TimeoutSeconds"] > FUNCTION_TIMEOUTS[step].to_seconds(), name
 
 
+def write_definition(tmp_path: Path, definition: dict[str, Any]) -> Path:
+    path = tmp_path / "runbook.asl.json"
+    path.write_text(json.dumps(definition), encoding="utf-8")
+    return path
+
+
 def definition_file(tmp_path: Path, **task: Any) -> Path:
     """The stand-in runbook with one extra Task state."""
     definition = minimal_runbook_definition()
     definition["States"]["extra"] = {"Type": "Task", "End": True, **task}
-    path = tmp_path / "runbook.asl.json"
-    path.write_text(json.dumps(definition), encoding="utf-8")
-    return path
+    return write_definition(tmp_path, definition)
 
 
 def test_a_dynamodb_task_is_allowed_only_on_the_local_table(dev: EnvironmentConfig, tmp_path: Path) -> None:
@@ -182,3 +186,20 @@ def test_an_unknown_substitution_key_fails_the_synth(dev: EnvironmentConfig, tmp
     path = definition_file(tmp_path, Resource="${missing_function_arn}")
     with pytest.raises(ValueError, match="missing_function_arn"):
         add_runbook(given, path)
+
+
+def test_a_definition_without_a_timeout_gets_the_default(dev: EnvironmentConfig, tmp_path: Path) -> None:
+    # GIVEN a definition that states no TimeoutSeconds
+    given = bare_stack(dev, dev.regions.primary)
+    # WHEN built into the state machine
+    add_runbook(given, write_definition(tmp_path, minimal_runbook_definition()))
+    (resource,) = Template.from_stack(given.stack).find_resources("AWS::StepFunctions::StateMachine").values()
+    # THEN the whole execution is bounded by the default runbook timeout
+    assert json.loads(resource["Properties"]["DefinitionString"])["TimeoutSeconds"] == RUNBOOK_TIMEOUT.to_seconds()
+
+
+def test_a_definition_keeps_its_own_timeout(dev: EnvironmentConfig, tmp_path: Path) -> None:
+    given = bare_stack(dev, dev.regions.primary)
+    add_runbook(given, write_definition(tmp_path, {**minimal_runbook_definition(), "TimeoutSeconds": 1234}))
+    (resource,) = Template.from_stack(given.stack).find_resources("AWS::StepFunctions::StateMachine").values()
+    assert json.loads(resource["Properties"]["DefinitionString"])["TimeoutSeconds"] == 1234
