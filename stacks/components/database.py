@@ -26,6 +26,9 @@ POSTGRES_PORT = 5432
 MASTER_USERNAME = "switchyard_admin"
 BACKUP_RETENTION = cdk.Duration.days(7)
 LOG_EXPORTS = ["postgresql"]
+SECRET_ROTATION = cdk.Duration.days(30)
+"""The master password rotates in the primary region; replicas of the secret and the
+database replica follow (the replica inherits the primary's users)."""
 AURORA_ENGINE = "aurora-postgresql"
 
 
@@ -152,7 +155,9 @@ class RegionalDatabase(Construct):
             publicly_accessible=False,
             removal_policy=cdk.RemovalPolicy.SNAPSHOT,
         )
-        self._acknowledge_unrotated_secret(self.instance)
+        self.instance.add_rotation_single_user(
+            automatically_after=SECRET_ROTATION, vpc_subnets=self._rotation_subnets()
+        )
 
     def _rds_replica(self) -> None:
         database = self._config.database
@@ -216,7 +221,7 @@ class RegionalDatabase(Construct):
             source_db_cluster_identifier=self.cluster.cluster_arn,
             deletion_protection=database.deletion_protection,
         )
-        self._acknowledge_unrotated_secret(self.cluster)
+        self.cluster.add_rotation_single_user(automatically_after=SECRET_ROTATION, vpc_subnets=self._rotation_subnets())
 
     def _aurora_readers(self, instance_type: ec2.InstanceType) -> list[rds.IClusterInstance]:
         if not self._config.database.multi_az:
@@ -259,15 +264,12 @@ class RegionalDatabase(Construct):
             for number in range(1, instance_count + 1)
         ]
 
-    # -- cdk-nag --------------------------------------------------------------------------
-    def _acknowledge_unrotated_secret(self, database: Construct) -> None:
-        acknowledge(
-            database,
-            "AwsSolutions-SMG4",
-            "The master secret is replicated to the standby region; rotating it must be "
-            "coordinated with the cross-region replica and is not automated yet.",
-        )
+    @staticmethod
+    def _rotation_subnets() -> ec2.SubnetSelection:
+        """The rotation function needs the Secrets Manager API, so it runs where there is egress."""
+        return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
+    # -- cdk-nag --------------------------------------------------------------------------
     def _acknowledge_common(self) -> None:
         acknowledge(
             self,

@@ -90,16 +90,29 @@ def test_aurora_standby_has_reader_instances_in_its_secondary_cluster(topology_p
     assert {str(i["Properties"]["DBClusterIdentifier"]) for i in instances.values()} == {str({"Ref": cluster_id})}
 
 
-def test_the_database_admits_only_the_application_tier(topology: Topology) -> None:
-    # GIVEN each regional stack's database security group ingress
+def test_the_database_admits_security_groups_only_never_an_address_range(topology: Topology) -> None:
     for role in ("primary", "standby"):
+        # GIVEN every ingress rule of the region's database security group
         template = topology.template_json("regional", role)
+        database_groups = {
+            logical_id
+            for logical_id, group in resources_of(template, "AWS::EC2::SecurityGroup").items()
+            if group["Properties"]["GroupDescription"].startswith("Database")
+        }
         ingress = [
             rule["Properties"]
             for rule in resources_of(template, "AWS::EC2::SecurityGroupIngress").values()
-            if rule["Properties"].get("FromPort") == 5432
+            if rule["Properties"]["GroupId"]["Fn::GetAtt"][0] in database_groups
         ]
-        # THEN PostgreSQL is reachable from one security group (the instances), never from a CIDR
-        assert len(ingress) == 1, role
-        assert "SourceSecurityGroupId" in ingress[0]
-        assert "CidrIp" not in ingress[0]
+        # THEN each admits a security group (the instances, the rotation function), none a CIDR
+        sources = {rule["SourceSecurityGroupId"]["Fn::GetAtt"][0] for rule in ingress}
+        assert any(source.startswith("AppTierInstanceSecurityGroup") for source in sources), role
+        assert all("CidrIp" not in rule for rule in ingress), role
+
+
+def test_the_master_secret_rotates_in_the_primary_for_both_engines(topology: Topology) -> None:
+    # GIVEN the primary's regional stack  THEN its master secret has a 30-day rotation schedule
+    schedule = only_resource(topology.template_json("regional", "primary"), "AWS::SecretsManager::RotationSchedule")
+    assert schedule["RotationRules"]["ScheduleExpression"] == "rate(30 days)"
+    # AND the standby holds no secret of its own (it reads the primary's replicated secret)
+    assert resources_of(topology.template_json("regional", "standby"), "AWS::SecretsManager::Secret") == {}
