@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from switchyard.adapters.state import KEY as STATE_KEY
 from tests.stacks.topology import Topology, only_resource, resources_of
 
 
@@ -37,13 +38,11 @@ def test_the_topic_refuses_publishers_without_tls(topology: Topology) -> None:
 def test_the_primary_owns_the_global_state_table_with_a_standby_replica(topology: Topology) -> None:
     # GIVEN the primary's controller stack
     table = only_resource(topology.template_json("controller", "primary"), "AWS::DynamoDB::GlobalTable")
-    # THEN the table has its deterministic name, pk/sk string keys and a replica in each region
+    # THEN the table has its deterministic name, the key schema the state adapter addresses
+    # items by (one string partition key), and a replica in each region
     assert table["TableName"] == topology.names.state_table
-    assert table["KeySchema"] == [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ]
-    assert {attribute["AttributeType"] for attribute in table["AttributeDefinitions"]} == {"S"}
+    assert table["KeySchema"] == [{"AttributeName": STATE_KEY, "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": STATE_KEY, "AttributeType": "S"}]
     assert {replica["Region"] for replica in table["Replicas"]} == set(topology.config.regions.pair)
 
 
