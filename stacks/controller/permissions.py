@@ -76,14 +76,20 @@ class ControllerResources:
         return Permission(actions=("sns:Publish",), resources=(self.topic_arn,))
 
     @property
-    def describe_database(self) -> Permission:
-        """The database's status and its replication lag (a CloudWatch metric)."""
-        return self.describe(
-            "rds:DescribeDBInstances",
-            "rds:DescribeDBClusters",
-            "rds:DescribeGlobalClusters",
-            "cloudwatch:GetMetricStatistics",
-        )
+    def describe_database(self) -> tuple[Permission, ...]:
+        """Both regions' database status (by its deterministic names) and replication lag
+        (a CloudWatch metric, readable only on '*')."""
+        pair = self.config.regions.pair
+        if self.config.database.engine == "rds-postgres":
+            status = Permission(
+                actions=("rds:DescribeDBInstances",), resources=tuple(self.arns.db_instance(region) for region in pair)
+            )
+        else:
+            status = Permission(
+                actions=("rds:DescribeGlobalClusters", "rds:DescribeDBClusters"),
+                resources=(self.arns.global_cluster, *(self.arns.db_cluster(region) for region in pair)),
+            )
+        return (status, self.describe("cloudwatch:GetMetricStatistics"))
 
     @property
     def describe_compute(self) -> Permission:
@@ -123,13 +129,13 @@ class ControllerResources:
             "lock": lambda: (self.table(*TABLE_WRITE),),
             "preflight": self._preflight,
             "fence": self._fence,
-            "promote": lambda: (self.promote_database, self.describe_database),
+            "promote": lambda: (self.promote_database, *self.describe_database),
             "scale_up": lambda: (self.scale(self.region), self.describe_compute),
-            "wait_ready": lambda: (self.describe_database, self.describe_compute),
+            "wait_ready": lambda: (*self.describe_database, self.describe_compute),
             "flip": self._flip,
             "verify": lambda: (
                 self.table("GetItem"),
-                self.describe_database,
+                *self.describe_database,
                 self.describe_compute,
             ),
             "release": lambda: (self.table(*TABLE_WRITE),),
@@ -180,7 +186,7 @@ class ControllerResources:
                     self.arns.alarm(region, alarm) for region in self.config.regions.pair for alarm in ALARMS
                 ),
             ),
-            self.describe_database,
+            *self.describe_database,
             self.describe_compute,
             self.health_check_status,
         )
@@ -209,7 +215,7 @@ class ControllerResources:
     def _preflight(self) -> tuple[Permission, ...]:
         return (
             self.table("GetItem"),
-            self.describe_database,
+            *self.describe_database,
             self.describe_compute,
             self.health_check_status,
             Permission(
@@ -231,7 +237,7 @@ class ControllerResources:
         best-effort fallback, limited to the application's own record name."""
         return (
             self.table(*TABLE_WRITE),
-            self.describe_database,
+            *self.describe_database,
             Permission(
                 actions=("route53:ChangeResourceRecordSets",),
                 resources=(self.arns.hosted_zone,),

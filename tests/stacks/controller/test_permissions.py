@@ -194,3 +194,24 @@ def test_a_wildcard_resource_without_a_reason_is_refused() -> None:
 )
 def test_read_only_verbs_are_told_apart_from_mutating_ones(action: str, read_only: bool) -> None:
     assert is_read_only(action) is read_only
+
+
+def test_database_status_reads_name_the_databases_of_the_pair(controller) -> None:
+    # GIVEN every statement that reads RDS status
+    given, template = controller
+    arns = ControllerArns(given.names)
+    pair = given.config.regions.pair
+    known = {
+        arns.global_cluster,
+        *(arns.db_instance(region) for region in pair),
+        *(arns.db_cluster(region) for region in pair),
+    }
+    read = {
+        resource
+        for _, statement in policy_statements(template)
+        if any(action.startswith("rds:Describe") for action in as_list(statement["Action"]))
+        for resource in as_list(statement["Resource"])
+    }
+    # THEN they name only the environment's databases, never "*"
+    assert read
+    assert read <= known
