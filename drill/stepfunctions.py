@@ -46,20 +46,22 @@ import urllib.request
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import boto3
+from moto.core.config import DefaultConfig
 
 from switchyard.config import EnvironmentConfig
 from switchyard.naming import STEP_NAMES, Names
+from switchyard.retry import ApiCallLog
 from switchyard_cli.executions import StateVisit, execution_history, state_visits
 
 ASL_PATH = Path(__file__).resolve().parents[1] / "stacks" / "runbook.asl.json"
-MOTO_CONFIG: dict[str, dict[str, bool]] = {
+MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
@@ -177,8 +179,9 @@ def _import_handler(path: str) -> Callable[[Any, Any], Any]:
     return handler
 
 
-def _run_handler_in_process(invocations: list[Invocation]) -> Callable[..., bytes]:
-    """A replacement for ``LambdaSimpleBackend.invoke`` that runs the function's real handler."""
+def _run_handler_in_process(invocations: list[Invocation], call_log: ApiCallLog | None) -> Callable[..., bytes]:
+    """A replacement for ``LambdaSimpleBackend.invoke`` that runs the function's real handler
+    (its AWS calls attributed to the step in ``call_log``, as the controller's runner does)."""
 
     def invoke(  # noqa: PLR0917 - moto's positional signature
         backend: Any,
@@ -193,8 +196,10 @@ def _run_handler_in_process(invocations: list[Invocation]) -> Callable[..., byte
         context = _LambdaContext(function.function_name, function.function_arn)
         started = time.monotonic()
         error_type: str | None = None
+        step = function.handler.rpartition(".")[2]
         try:
-            payload = json.dumps(_import_handler(function.handler)(event, context))
+            with call_log.step(step) if call_log else nullcontext():
+                payload = json.dumps(_import_handler(function.handler)(event, context))
         except Exception as exc:  # noqa: BLE001 - the Lambda runtime turns any exception into an error payload
             error_type = type(exc).__name__
             response_headers["x-amz-function-error"] = "Unhandled"
@@ -399,11 +404,15 @@ def local_runbook(
     *,
     endpoint_url: str | None = None,
     timeout_seconds: float = 60.0,
+    call_log: ApiCallLog | None = None,
 ) -> Iterator[LocalRunbook]:
     """A session in which moto's Lambda invoke runs the real step handlers; yields an undeployed runbook.
 
     Open it inside ``mock_aws(config=MOTO_CONFIG)`` (or with a ThreadedMotoServer's
-    ``endpoint_url``), provision, then call :meth:`LocalRunbook.deploy`.
+    ``endpoint_url``), provision, then call :meth:`LocalRunbook.deploy`. Handlers build
+    their own deps from the environment unless the caller overrides them
+    (``switchyard.handlers.environment.override_deps``), e.g. to record calls in an
+    ApiCallLog or use the modelled database promotions.
     """
     from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415 - moto only in the harness
     from moto.stepfunctions.responses import StepFunctionResponse  # noqa: PLC0415
@@ -421,7 +430,7 @@ def local_runbook(
     runbook = LocalRunbook(config, region, endpoint_url=endpoint_url, timeout_seconds=timeout_seconds)
     with (
         _environment(env),
-        mock.patch.object(LambdaSimpleBackend, "invoke", _run_handler_in_process(runbook.invocations)),
+        mock.patch.object(LambdaSimpleBackend, "invoke", _run_handler_in_process(runbook.invocations, call_log)),
         mock.patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause),
     ):
         yield runbook

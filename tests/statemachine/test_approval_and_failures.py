@@ -1,0 +1,119 @@
+"""The approval pause (task token) and the failure paths, executed with the real handlers."""
+
+from __future__ import annotations
+
+from tests.statemachine.conftest import RunbookWorld
+
+ABOVE_BUDGET_LAG_SECONDS = 300.0  # dev's RPO budget is 60 s
+STEPS_ALLOWED_TO_WRITE_ON_A_SAFE_STOP = {"lock", "release", "record"}
+
+
+def lag_above_budget(world: RunbookWorld) -> None:
+    world.controller.clock.advance(600)  # the earlier datapoint leaves the lag lookback window
+    world.controller.publish_lag(ABOVE_BUDGET_LAG_SECONDS)
+
+
+def steps_that_wrote(world: RunbookWorld) -> set[str]:
+    return {call.step or "-" for call in world.controller.call_log.mutating()}
+
+
+def test_lag_above_budget_pauses_for_an_approval_that_states_the_lag(standby: RunbookWorld) -> None:
+    # GIVEN lag above the RPO budget
+    lag_above_budget(standby)
+    with standby.handlers():
+        # WHEN a failover starts
+        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
+        request = standby.runbook.next_approval_request(timeout_seconds=15)
+        # THEN an approval request carrying the lag and the findings goes to the topic, nothing changed yet
+        preflight = request.message["preflight"]
+        assert preflight["observed"]["replication_lag_seconds"] == ABOVE_BUDGET_LAG_SECONDS
+        assert preflight["observed"]["approval_required"] is True
+        assert any(finding["check"] == "approval" for finding in preflight["findings"])
+        assert request.execution == "failover-INC-42"
+        assert steps_that_wrote(standby) == {"lock"}
+        standby.reject(request.task_token, "not now")
+        assert standby.runbook.wait(execution).status == "FAILED"
+
+
+def test_an_approved_failover_continues_and_completes(standby: RunbookWorld) -> None:
+    # GIVEN a failover paused for approval
+    lag_above_budget(standby)
+    with standby.handlers():
+        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
+        request = standby.runbook.next_approval_request(timeout_seconds=15)
+        # WHEN an operator approves with a note
+        standby.approve(request.task_token, "accept 300 s of lag, orders replayable")
+        report = standby.runbook.wait(execution)
+    # THEN the runbook completes, the approval is in its output and the standby is active
+    assert report.status == "SUCCEEDED", report.cause
+    assert report.output is not None
+    assert report.output["approval"]["note"] == "accept 300 s of lag, orders replayable"
+    assert report.states.index("AcceptApproval") < report.states.index("PromoteAndScaleUp")
+    desired = standby.desired()
+    assert desired is not None
+    assert desired.active_region == standby.region
+
+
+def test_a_rejected_approval_stops_safely_and_releases_the_lock(standby: RunbookWorld) -> None:
+    # GIVEN a failover paused for approval
+    lag_above_budget(standby)
+    with standby.handlers():
+        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
+        request = standby.runbook.next_approval_request(timeout_seconds=15)
+        # WHEN an operator rejects it
+        standby.reject(request.task_token, "lag is falling, wait for a switchover")
+        report = standby.runbook.wait(execution)
+    # THEN it fails before any change, says why and what to do, releases the lock, leaves traffic alone
+    assert report.status == "FAILED"
+    assert report.error == "Switchyard.FailedBeforeChanges"
+    assert "lag is falling" in (report.cause or "")
+    assert "lock is released" in (report.cause or "")
+    assert "PromoteAndScaleUp" not in report.states
+    lock = standby.lock()
+    assert lock is not None
+    assert not lock.held
+    desired = standby.desired()
+    assert desired is not None
+    assert (desired.active_region, desired.epoch) == (standby.config.regions.primary, 0)
+    assert steps_that_wrote(standby) <= STEPS_ALLOWED_TO_WRITE_ON_A_SAFE_STOP
+
+
+def test_a_step_that_keeps_failing_is_recorded_keeps_the_lock_and_leaves_traffic(standby: RunbookWorld) -> None:
+    # GIVEN promotion throttled on every attempt
+    standby.controller.fail("rds", "PromoteReadReplica", "Throttling")
+    # WHEN a failover executes
+    report = standby.run(standby.request(), name="failover-INC-42")
+    # THEN the state machine retried promote, then took the after-changes path: recorded, lock kept, no flip
+    assert report.status == "FAILED"
+    assert report.error == "Switchyard.FailedAfterChanges"
+    assert "KEEPS the lock" in (report.cause or "")
+    promote_runs = [i for i in standby.runbook.invocations if i.handler.endswith(".promote")]
+    assert len(promote_runs) == 4  # the first attempt and three retries (MaxAttempts 3)
+    assert "RecordFailure" in report.states
+    assert "FlipTraffic" not in report.states
+    lock = standby.lock()
+    assert lock is not None
+    assert (lock.held, lock.holder) == (True, "failover-INC-42")
+    desired = standby.desired()
+    assert desired is not None
+    assert desired.active_region == standby.config.regions.primary
+    audit = standby.controller.deps(standby.region).state.read_audit(standby.region, execution="failover-INC-42")
+    assert audit is not None
+
+
+def test_a_lock_held_by_another_run_stops_without_touching_it(standby: RunbookWorld) -> None:
+    # GIVEN another execution holds the lock
+    store = standby.controller.deps(standby.region).state
+    store.acquire_lock(standby.region, holder="failover-INC-1", now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    # WHEN a second failover executes
+    report = standby.run(standby.request(), name="failover-INC-42")
+    # THEN it stops before preflight, the other run's lock is untouched, traffic is untouched
+    assert report.status == "FAILED"
+    assert report.error == "Switchyard.FailedWithoutLock"
+    assert "Preflight" not in report.states
+    lock = standby.lock()
+    assert lock is not None
+    assert (lock.held, lock.holder) == (True, "failover-INC-1")
+    desired = standby.desired()
+    assert desired is not None
+    assert desired.epoch == 0

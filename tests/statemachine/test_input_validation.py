@@ -1,0 +1,52 @@
+"""Bad runbook input fails the execution in its first states with a clear error, and the
+controller's ApiCallLog shows zero mutating calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchyard.config import load_environment
+from tests.statemachine.conftest import RunbookWorld, runbook_world
+
+NOT_AN_OBJECT = '"failover"'
+BAD_INPUTS: list[tuple[str, dict[str, Any] | str, str]] = [
+    ("unknown-action", {"action": "promote"}, "action"),
+    ("region-outside-pair", {"target_region": "ap-south-1"}, "not one of the configured pair"),
+    ("target-already-active", {"target_region": "us-east-1"}, "already the active region"),
+    ("unsafe-incident-id", {"incident_id": "INC 42; rm -rf /"}, "incident_id"),
+    ("extra-field", {"force": True}, "unknown field"),
+    ("missing-reason", {"reason": None}, "reason"),
+    ("failback-to-the-standby", {"action": "failback"}, "failback returns to the configured primary"),
+    ("requester-with-spaces", {"requested_by": "alice bob"}, "requested_by"),
+    ("not-an-object", NOT_AN_OBJECT, "must be a JSON object"),
+]
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[RunbookWorld]:
+    """One standby runbook for the whole table: no case may change anything, and each asserts so."""
+    config = load_environment("dev")
+    with runbook_world(config, config.regions.standby) as shared:
+        yield shared
+
+
+@pytest.mark.parametrize(("changes", "complaint"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+def test_bad_input_is_rejected_before_anything_changes(
+    world: RunbookWorld, changes: dict[str, Any] | str, complaint: str, request: pytest.FixtureRequest
+) -> None:
+    # GIVEN a bad input
+    runbook_input = changes if isinstance(changes, str) else world.request(**changes)
+    calls_before = len(world.controller.call_log.snapshot())
+    # WHEN an execution starts with it
+    report = world.run(runbook_input, name=f"bad-{request.node.callspec.id}")
+    # THEN it fails as invalid input, says what is wrong, and no mutating call was made
+    assert report.status == "FAILED"
+    assert report.error == "Switchyard.InvalidInput"
+    assert complaint in (report.cause or "")
+    assert report.states[-1] in {"InputRejected", "ValidationErrored"}
+    assert "TakeLock" not in report.states
+    new_calls = world.controller.call_log.snapshot()[calls_before:]
+    assert [call.operation for call in new_calls if call.mutating] == []
