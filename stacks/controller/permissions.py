@@ -1,8 +1,8 @@
 """What each controller function and the operators may do, and on which resources.
 
 One entry per handler purpose (monitor, reconciler and every runbook step), plus the
-operator access policy. Mutating
-actions name exact ARNs; only reads that AWS authorizes solely on ``*`` use a wildcard,
+operator access policy, following the calls the controller package makes. Mutating
+actions name exact ARNs; a wildcard appears only where AWS leaves no narrower choice,
 each with its reason.
 """
 
@@ -23,7 +23,7 @@ TABLE_WRITE = ("GetItem", "PutItem", "UpdateItem")
 TRACING = Permission(
     actions=("xray:PutTraceSegments", "xray:PutTelemetryRecords"),
     resources=("*",),
-    wildcard_reason="X-Ray accepts trace segments only on '*' (active tracing, added by Lambda/Step Functions)",
+    wildcard_reason="X-Ray accepts trace segments only on '*' (active tracing; Lambda adds the same statement)",
 )
 
 

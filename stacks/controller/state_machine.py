@@ -91,6 +91,8 @@ class RunbookStateMachine(Construct):
         missing = [step for step in STEP_NAMES if step not in step_functions]
         if missing:
             raise ValueError(f"runbook state machine: no function for steps {missing}")
+        # Read here rather than DefinitionBody.from_file: CDK applies a state machine timeout
+        # only to chainable definitions, and an inline definition needs no S3 asset.
         definition = json.loads(definition_path.read_text(encoding="utf-8"))
         definition.setdefault("TimeoutSeconds", int(timeout.to_seconds()))
         substitutions = {
