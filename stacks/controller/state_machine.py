@@ -93,14 +93,15 @@ class RunbookStateMachine(Construct):
             raise ValueError(f"runbook state machine: no function for steps {missing}")
         # Read here rather than DefinitionBody.from_file: CDK applies a state machine timeout
         # only to chainable definitions, and an inline definition needs no S3 asset.
-        definition = json.loads(definition_path.read_text(encoding="utf-8"))
+        text = definition_path.read_text(encoding="utf-8")
+        definition = json.loads(text)
         definition.setdefault("TimeoutSeconds", int(timeout.to_seconds()))
         substitutions = {
             **{f"{step}_function_arn": step_functions[step].function_arn for step in STEP_NAMES},
             "notification_topic_arn": topic.topic_arn,
             "state_table_name": table_name,
         }
-        unknown = sorted(set(PLACEHOLDER.findall(definition_path.read_text(encoding="utf-8"))) - set(substitutions))
+        unknown = sorted(set(PLACEHOLDER.findall(text)) - set(substitutions))
         if unknown:
             raise ValueError(f"{definition_path.name}: unknown substitution keys {unknown}")
 
