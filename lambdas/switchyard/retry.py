@@ -257,7 +257,7 @@ class ClientFactory:
             def record(model: Any, **_: Any) -> None:
                 log.record(service, model.name, region)
 
-            events.register("before-call", record)
+            events.register("before-parameter-build", record)  # before any before-call hook (faults)
         for hook in self.event_hooks:
             if hook.region in (None, region):
                 events.register(hook.event, hook.handler)

@@ -21,6 +21,7 @@ from switchyard.adapters.database import (
     ModelledRdsPromotion,
     ReplicationLagReader,
 )
+from switchyard.adapters.health import AwsHealthSignals, Probe
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
 from switchyard.model import Action, RunbookInput
@@ -45,6 +46,31 @@ class SteppingClock:
 
 
 @dataclass
+class StaticProbe:
+    """The controller's HTTP probe, answering what the test says (no network in tests)."""
+
+    healthy: bool | None
+
+    def __call__(self, url: str) -> bool | None:
+        return self.healthy
+
+
+@dataclass
+class Outage:
+    """A regional outage as the controller's clients see it: connections fail."""
+
+    region: str
+    active: bool = True
+
+    def refuse(self, **_: Any) -> None:
+        if self.active:
+            raise EndpointConnectionError(endpoint_url=f"https://rds.{self.region}.amazonaws.com")
+
+    def end(self) -> None:
+        self.active = False
+
+
+@dataclass
 class Controller:
     """Everything a test needs to run steps against one provisioned environment."""
 
@@ -55,7 +81,7 @@ class Controller:
     sleeps: list[float]
     hooks: list[EventHook]
 
-    def deps(self, region: str | None = None, **overrides: Any) -> RunbookDeps:
+    def deps(self, region: str | None = None, *, probe: Probe | None = None, **overrides: Any) -> RunbookDeps:
         region = region or self.config.regions.standby
         clients = ClientFactory(
             session=SHARED_SESSION,
@@ -72,6 +98,7 @@ class Controller:
         )
         options: dict[str, Any] = {
             "database": database,
+            "health": AwsHealthSignals(self.config, clients, probe or StaticProbe(healthy=True), self.clock),
             "readiness": ReadinessPolling(attempts=3, interval_seconds=1.0),
             **overrides,
         }
@@ -94,13 +121,11 @@ class Controller:
         self.hooks.append(EventHook(f"before-call.{service}.{operation}", raise_error, region))
         return injected
 
-    def unreachable(self, region: str) -> None:
-        """Every call into ``region`` fails to connect, as in a regional outage."""
-
-        def refuse(**_: Any) -> None:
-            raise EndpointConnectionError(endpoint_url=f"https://{region}.example.invalid")
-
-        self.hooks.append(EventHook("before-call", refuse, region))
+    def outage(self, region: str) -> Outage:
+        """From now until ``Outage.end()``, every call into ``region`` fails to connect."""
+        outage = Outage(region)
+        self.hooks.append(EventHook("before-call", outage.refuse, region))
+        return outage
 
     def aws(self, service: str, region: str) -> Any:
         """A plain client for arranging the world (not recorded, no injected faults)."""
@@ -145,3 +170,16 @@ def aurora(prod_config: EnvironmentConfig) -> Iterator[Controller]:
 def controller(request: pytest.FixtureRequest) -> Controller:
     """Both engines."""
     return request.getfixturevalue(request.param)
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "switchyard-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-west-2:111111111111:function:switchyard-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import describe_validation_error, handler_deps
@@ -19,7 +19,7 @@ from switchyard.monitor import evaluate_once
 class MonitorTrigger(EventBridgeModel):
     """The two events the monitor's rules deliver."""
 
-    detail_type: Literal["Scheduled Event", "CloudWatch Alarm State Change"]
+    detail_type: Literal["Scheduled Event", "CloudWatch Alarm State Change"] = Field(alias="detail-type")
 
 
 class InvalidMonitorEventError(ValueError):
@@ -33,9 +33,11 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
     try:
         trigger = MonitorTrigger.model_validate(event)
     except ValidationError as exc:
+        metrics.add_metric(name="InputRejected", unit=MetricUnit.Count, value=1)
         raise InvalidMonitorEventError(f"not a monitor trigger: {describe_validation_error(exc)}") from exc
     outcome = evaluate_once(handler_deps(deps))
     logger.info("monitor evaluated", extra={"trigger": trigger.detail_type, **outcome.as_dict()})
+    metrics.add_metric(name="Evaluations", unit=MetricUnit.Count, value=1)
     if outcome.decision is not None:
         metrics.add_metric(
             name=f"Decision{outcome.decision.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import ValidationError
 
@@ -24,7 +25,10 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
     try:
         EventBridgeModel.model_validate(event)
     except ValidationError as exc:
+        metrics.add_metric(name="InputRejected", unit=MetricUnit.Count, value=1)
         raise InvalidReconcilerEventError(f"not a scheduled event: {describe_validation_error(exc)}") from exc
     convergence = reconcile_region(handler_deps(deps))
     logger.info("region reconciled", extra=convergence.as_dict())
+    changed = convergence.after != convergence.before
+    metrics.add_metric(name="CapacityConverged", unit=MetricUnit.Count, value=1 if changed else 0)
     return convergence.as_dict()

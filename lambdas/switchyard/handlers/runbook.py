@@ -45,6 +45,7 @@ def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> 
     except ValidationError as exc:
         problem = describe_validation_error(exc)
         logger.warning("runbook input rejected", extra={"step": step, "problem": problem})
+        metrics.add_metric(name="InputRejected", unit=MetricUnit.Count, value=1)
         if step == "validate":
             return _rejected(step, problem).model_dump(mode="json")
         raise InvalidRunbookInputError(problem) from exc
@@ -58,7 +59,7 @@ def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> 
         raise
     logger.info(
         "runbook step finished",
-        extra={"step": step, "status": str(result.status), "message": result.message, "epoch": state.epoch},
+        extra={"step": step, "status": str(result.status), "summary": result.message, "epoch": state.epoch},
     )
     metrics.add_metric(name=metric_name("Step", result.status.value), unit=MetricUnit.Count, value=1)
     return result.model_dump(mode="json")

@@ -1,0 +1,266 @@
+"""The fault cases of issue 3, each as its own test: GIVEN a fault WHEN the controller
+meets it THEN it stays safe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from drill.provision import set_alarm_state
+from switchyard.alarms import HEALTH_SIGNAL_ALARMS
+from switchyard.handlers import monitor
+from switchyard.model import Decision, StepStatus
+from switchyard.runbook_state import Approval
+from switchyard.steps import STEPS, RetryableStepError
+from tests.controller.conftest import Controller, FakeLambdaContext, StaticProbe, failover_state
+from tests.controller.runner import run_runbook
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "111111111111",
+    "time": "2026-11-24T21:00:00Z",
+    "region": "us-west-2",
+    "resources": ["arn:aws:events:us-west-2:111111111111:rule/switchyard-dev-monitor"],
+    "detail": {},
+}
+
+
+def _state_machine(controller: Controller, region: str) -> str:
+    names = controller.topology.names
+    return controller.aws("stepfunctions", region).create_state_machine(
+        name=names.state_machine(region),
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        roleArn=f"arn:aws:iam::{controller.config.account}:role/{names.prefix}-runbook",
+    )["stateMachineArn"]
+
+
+def _executions(controller: Controller, arn: str, region: str) -> list[dict]:
+    return controller.aws("stepfunctions", region).list_executions(stateMachineArn=arn)["executions"]
+
+
+def _alarm_everything(controller: Controller, region: str, state: str = "ALARM") -> None:
+    for spec in HEALTH_SIGNAL_ALARMS:
+        set_alarm_state(controller.config, region, spec.key, state)
+
+
+def _evaluate(controller: Controller, deps: object, times: int) -> list[dict]:
+    outcomes = []
+    for _ in range(times):
+        outcomes.append(monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
+        controller.clock.advance(60)
+    return outcomes
+
+
+def _approval(controller: Controller) -> Approval:
+    return Approval(approved_by="oncall", approved_at=controller.clock(), note="accepted lag of 1s")
+
+
+# -- duplicate trigger -------------------------------------------------------------------
+def test_duplicate_trigger_starts_exactly_one_runbook(rds: Controller) -> None:
+    # GIVEN the primary's alarms fire and the standby's probe fails (quorum, one from outside)
+    primary, standby = rds.config.regions.pair
+    arn = _state_machine(rds, standby)
+    _alarm_everything(rds, primary)
+    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    outcomes = _evaluate(rds, deps, 3)
+    assert outcomes[-1]["decision"] == Decision.FAIL_OVER
+
+    # WHEN the same trigger is delivered again (and once more by an alarm event)
+    rds.clock.advance(-60)
+    again = monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps)
+    alarm_event = {**SCHEDULED_EVENT, "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch"}
+    third = monitor.handler(alarm_event, FakeLambdaContext(), deps=deps)
+
+    # THEN exactly one execution exists, with the deterministic name
+    executions = _executions(rds, arn, standby)
+    assert [execution["name"] for execution in executions] == [f"auto-failover-to-{standby}-from-epoch-0"]
+    assert again["started_execution"] == third["started_execution"] == outcomes[-1]["started_execution"]
+
+
+# -- throttling --------------------------------------------------------------------------
+def test_promote_throttled_three_times_then_succeeds_promotes_once(rds: Controller) -> None:
+    # GIVEN PromoteReadReplica is throttled on its first three attempts
+    injected = rds.fail("rds", "PromoteReadReplica", "Throttling", times=3)
+    rds.publish_lag(1.0)
+    deps = rds.deps()
+    state = failover_state(rds.config)
+    for step in ("validate", "lock", "fence"):
+        result = STEPS[step](state, deps)
+        state = state.with_result(result)
+        if step == "lock":
+            state = state.model_copy(update={"epoch": result.observed["epoch"]})
+
+    # WHEN promote runs
+    result = STEPS["promote"](state, deps)
+
+    # THEN it succeeded on the fourth attempt after three jittered backoffs
+    assert result.status is StepStatus.DONE
+    assert len(injected) == 3
+    assert rds.call_log.operations().count("PromoteReadReplica") == 4
+    assert rds.sleeps == [0.1, 0.2, 0.4]  # base 0.2 * 2**n, full jitter fixed at 0.5 by the test
+    # AND the replica is the writer, so a re-run is a no-op (one effective promotion)
+    assert STEPS["promote"](state, deps).status is StepStatus.NOOP
+    assert rds.call_log.operations().count("PromoteReadReplica") == 4
+
+
+def test_promote_that_keeps_failing_needs_a_human_and_leaves_traffic_alone(rds: Controller) -> None:
+    # GIVEN PromoteReadReplica is throttled on every attempt
+    rds.fail("rds", "PromoteReadReplica", "Throttling")
+    rds.publish_lag(1.0)
+    deps = rds.deps()
+
+    # WHEN the runbook runs (the state machine's step retries exhaust)
+    outcome = run_runbook(failover_state(rds.config), deps)
+
+    # THEN it stopped at promote for a human
+    assert outcome.stopped_at == "promote"
+    assert outcome.status("promote") is StepStatus.NEEDS_HUMAN
+    # AND traffic was never flipped: the primary is still the active region
+    desired = deps.state.read_desired(rds.config.regions.standby)
+    assert desired is not None
+    assert desired.active_region == rds.config.regions.primary
+    assert "flip" not in outcome.state.results
+    assert outcome.status("record") is StepStatus.DONE
+
+
+def test_a_retryable_promote_failure_is_raised_for_the_state_machine(rds: Controller) -> None:
+    # GIVEN PromoteReadReplica is throttled on every attempt
+    rds.fail("rds", "PromoteReadReplica", "ThrottlingException")
+    rds.publish_lag(1.0)
+    deps = rds.deps()
+    state = failover_state(rds.config, epoch=1)
+
+    # WHEN promote runs THEN it raises the error the state machine retries on
+    with pytest.raises(RetryableStepError, match="retryable"):
+        STEPS["promote"](state, deps)
+
+
+def test_a_validation_error_from_promote_is_not_retried(rds: Controller) -> None:
+    # GIVEN RDS rejects the promotion as invalid
+    rds.fail("rds", "PromoteReadReplica", "InvalidDBInstanceState")
+    rds.publish_lag(1.0)
+    deps = rds.deps()
+
+    # WHEN promote runs
+    result = STEPS["promote"](failover_state(rds.config, epoch=1), deps)
+
+    # THEN one attempt, then a human
+    assert result.status is StepStatus.NEEDS_HUMAN
+    assert rds.call_log.operations().count("PromoteReadReplica") == 1
+
+
+# -- primary recovers mid-failover ---------------------------------------------------------
+def test_primary_recovering_mid_failover_does_not_flip_back(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN the primary region is unreachable when the runbook starts
+    primary, standby = rds.config.regions.pair
+    outage = rds.outage(primary)
+    rds.publish_lag(1.0)
+    deps = rds.deps(standby)
+
+    # WHEN it recovers right after the promotion, and the runbook carries on
+    def recover_after_promotion(step: str) -> None:
+        if step == "wait_ready":
+            outage.end()
+
+    outcome = run_runbook(failover_state(rds.config), deps, before_step=recover_after_promotion)
+
+    # THEN the runbook finished on the standby; the fence into the dark region was a recorded miss
+    assert outcome.stopped_at is None, outcome.state.results
+    assert outcome.state.results["fence"].observed["not_fenced"]
+    desired = deps.state.read_desired(standby)
+    assert desired is not None
+    assert (desired.active_region, desired.fenced_region) == (standby, primary)
+    # AND the recovered primary's monitor, even seeing the new active region fail, does not fail back
+    _state_machine(rds, primary)
+    _alarm_everything(rds, standby)
+    rds.clock.advance(rds.config.detection.hold_down_seconds)
+    old_region = rds.deps(primary, probe=StaticProbe(healthy=False))
+    deps.state.write_desired(primary, desired)  # what global-table replication delivers
+    outcomes = _evaluate(rds, old_region, 5)
+    assert all(outcome["decision"] != Decision.FAIL_OVER for outcome in outcomes)
+    assert any("failback" in " ".join(outcome["reasons"]) for outcome in outcomes)
+    assert old_region.state.read_desired(primary).active_region == standby
+
+
+# -- missing data, lone probe --------------------------------------------------------------
+def test_missing_metrics_never_trigger_an_automatic_failover(rds: Controller) -> None:
+    # GIVEN the primary's alarms have no data and the probe cannot tell
+    primary, standby = rds.config.regions.pair
+    arn = _state_machine(rds, standby)
+    _alarm_everything(rds, primary, "INSUFFICIENT_DATA")
+    deps = rds.deps(standby, probe=StaticProbe(healthy=None))
+
+    # WHEN the monitor evaluates for ten minutes
+    outcomes = _evaluate(rds, deps, 10)
+
+    # THEN it never decided to fail over and started nothing
+    assert {outcome["decision"] for outcome in outcomes} == {Decision.HEALTHY}
+    assert _executions(rds, arn, standby) == []
+
+
+def test_only_the_controllers_own_probe_failing_is_no_quorum(rds: Controller) -> None:
+    # GIVEN the alarms and Route 53 say healthy, only the controller's probe fails
+    standby = rds.config.regions.standby
+    arn = _state_machine(rds, standby)
+    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+
+    # WHEN the monitor evaluates for ten minutes
+    outcomes = _evaluate(rds, deps, 10)
+
+    # THEN it reports degraded, never fails over, starts nothing
+    assert {outcome["decision"] for outcome in outcomes} == {Decision.DEGRADED}
+    assert _executions(rds, arn, standby) == []
+
+
+# -- RPO budget ------------------------------------------------------------------------------
+def test_lag_above_budget_blocks_an_automatic_rds_promotion(rds: Controller) -> None:
+    # GIVEN the replica lags 120 s, above dev's 60 s budget, and nobody approved
+    rds.publish_lag(120.0)
+    deps = rds.deps()
+
+    # WHEN the runbook runs as the monitor starts it (no approval)
+    outcome = run_runbook(failover_state(rds.config), deps)
+
+    # THEN preflight asked for an approval stating the lag
+    preflight = outcome.state.results["preflight"].observed
+    assert preflight["approval_required"] is True
+    assert "120.0s is above the RPO budget of 60s" in preflight["approval_reason"]
+    # AND even run on, promote refused: no promotion call was made, traffic untouched
+    assert outcome.status("promote") is StepStatus.NEEDS_HUMAN
+    assert "PromoteReadReplica" not in rds.call_log.operations()
+    assert deps.state.read_desired(rds.config.regions.standby).active_region == rds.config.regions.primary
+
+
+def test_lag_above_budget_blocks_an_aurora_failover_with_data_loss(aurora: Controller) -> None:
+    # GIVEN the Aurora primary region is down and the secondary lags 30 s (budget 5 s)
+    aurora.outage(aurora.config.regions.primary)
+    aurora.publish_lag(30.0)
+    deps = aurora.deps()
+
+    # WHEN promote runs without an approval
+    result = STEPS["promote"](failover_state(aurora.config, epoch=1), deps)
+
+    # THEN it refuses the data-losing failover
+    assert result.status is StepStatus.NEEDS_HUMAN
+    assert "FailoverGlobalCluster" not in aurora.call_log.operations()
+
+
+def test_an_approval_lets_the_aurora_failover_with_data_loss_proceed(aurora: Controller) -> None:
+    # GIVEN the same outage and lag, and an operator's approval stating the lag
+    aurora.outage(aurora.config.regions.primary)
+    aurora.publish_lag(30.0)
+    deps = aurora.deps()
+    state = failover_state(aurora.config, epoch=1, approval=_approval(aurora))
+
+    # WHEN promote runs
+    result = STEPS["promote"](state, deps)
+
+    # THEN it fails over with allow-data-loss and records the approval
+    assert result.status is StepStatus.DONE
+    assert result.observed["operation"] == "FailoverGlobalCluster"
+    assert result.observed["approval"]["approved_by"] == "oncall"
+    assert deps.database.describe(aurora.config.regions.standby).writable

@@ -1,0 +1,221 @@
+"""GIVEN an event WHEN a handler receives it THEN bad input is rejected before any
+mutating call, and good input runs the logic through the injected deps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from switchyard.handlers import monitor, reconciler, runbook, traffic_switch
+from switchyard.handlers.environment import override_deps
+from switchyard.model import DesiredState, StepStatus
+from tests.controller.conftest import Controller, FakeLambdaContext, StaticProbe
+from tests.controller.test_fault_cases import SCHEDULED_EVENT, _alarm_everything, _evaluate
+
+
+def _document(config: Any, **request_changes: Any) -> dict[str, Any]:
+    request = {
+        "action": "failover",
+        "target_region": config.regions.standby,
+        "reason": "primary region failing",
+        "incident_id": "INC-7",
+        "requested_by": "alice",
+        **request_changes,
+    }
+    return {"request": request, "execution": "manual-inc-7", "epoch": None, "results": {}, "approval": None}
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"target_region": "ap-south-1"}, "not one of the configured pair"),
+        ({"target_region": "us-east-1"}, "already the active region"),
+        ({"action": "failback", "target_region": "us-west-2"}, "failback returns to the configured primary"),
+        ({"force": True}, "field 'request.force': unknown field"),
+        ({"target_region": "mars-1"}, "field 'request.target_region'"),
+        ({"action": "yolo"}, "field 'request.action'"),
+    ],
+)
+def test_validate_rejects_bad_requests_without_a_mutating_call(
+    rds: Controller, lambda_context: FakeLambdaContext, change: dict[str, Any], named: str
+) -> None:
+    # GIVEN a request with one thing wrong
+    event = _document(rds.config, **change)
+
+    # WHEN the validate handler receives it
+    result = runbook.validate(event, lambda_context, deps=rds.deps())
+
+    # THEN it is rejected with a message naming the problem, and nothing was changed
+    assert result["status"] == StepStatus.NEEDS_HUMAN
+    assert result["message"].startswith("rejected: ")
+    assert named in result["message"]
+    assert rds.call_log.mutating() == []
+
+
+def test_validate_accepts_a_good_request(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN a well-formed failover request to the standby
+    # WHEN the validate handler receives it
+    result = runbook.validate(_document(rds.config), lambda_context, deps=rds.deps())
+
+    # THEN it is accepted without a mutating call
+    assert result["status"] == StepStatus.NOOP
+    assert result["observed"]["active_region"] == rds.config.regions.primary
+    assert rds.call_log.mutating() == []
+
+
+def test_a_malformed_document_raises_a_named_error_for_later_steps(
+    rds: Controller, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN a state document with an unknown top-level field
+    event = {**_document(rds.config), "surprise": 1}
+
+    # WHEN the lock handler receives it THEN it raises before touching anything
+    with pytest.raises(runbook.InvalidRunbookInputError, match="field 'surprise': unknown field"):
+        runbook.lock(event, lambda_context, deps=rds.deps())
+    assert rds.call_log.snapshot() == []
+
+
+def test_handlers_use_overriding_deps_when_none_are_passed(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN deps installed the way the state machine harness and the drill do
+    deps = rds.deps()
+
+    # WHEN a step handler is called with (event, context) only
+    with override_deps(deps):
+        result = runbook.lock(_document(rds.config), lambda_context)
+
+    # THEN it ran against those deps and returned the StepResult as JSON
+    assert result["status"] == StepStatus.DONE
+    assert result["observed"]["epoch"] == 1
+    assert [call.operation for call in rds.call_log.mutating()] == ["PutItem"]
+
+
+# -- traffic switch ------------------------------------------------------------------------
+URL_EVENT = {
+    "version": "2.0",
+    "routeKey": "$default",
+    "rawPath": "/",
+    "rawQueryString": "",
+    "headers": {"host": "switch.lambda-url.us-east-1.on.aws"},
+    "requestContext": {
+        "accountId": "anonymous",
+        "apiId": "switch",
+        "domainName": "switch.lambda-url.us-east-1.on.aws",
+        "domainPrefix": "switch",
+        "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4", "userAgent": "Route53"},
+        "requestId": "id",
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": "24/Nov/2026:21:00:00 +0000",
+        "timeEpoch": 1795000000000,
+    },
+    "isBase64Encoded": False,
+}
+
+
+def test_traffic_switch_is_on_only_in_the_active_unfenced_region(
+    rds: Controller, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN the provisioned state: the primary is active
+    primary, standby = rds.config.regions.pair
+
+    # WHEN each region's switch is asked
+    answers = {
+        region: traffic_switch.handler(URL_EVENT, lambda_context, deps=rds.deps(region))
+        for region in (primary, standby)
+    }
+
+    # THEN the primary answers 200 and the standby 503
+    assert {region: answer["statusCode"] for region, answer in answers.items()} == {primary: 200, standby: 503}
+
+
+def test_traffic_switch_turns_off_once_its_region_is_fenced(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN a newer epoch fences the primary (still named active until the flip)
+    primary = rds.config.regions.primary
+    deps = rds.deps(primary)
+    fence = DesiredState(
+        active_region=primary,
+        epoch=1,
+        fenced_region=primary,
+        updated_by="t",
+        reason="fence",
+        updated_at="2026-11-24T21:00:00+00:00",
+    )
+    deps.state.write_desired(primary, fence)
+
+    # WHEN the primary's switch is asked THEN it answers 503
+    assert traffic_switch.handler(URL_EVENT, lambda_context, deps=deps)["statusCode"] == 503
+
+
+def test_traffic_switch_rejects_events_that_are_not_url_requests(
+    rds: Controller, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN an event that is not a function URL request WHEN the switch gets it THEN 400, no read
+    assert traffic_switch.handler({"hello": "world"}, lambda_context, deps=rds.deps())["statusCode"] == 400
+    assert rds.call_log.snapshot() == []
+
+
+# -- reconciler ----------------------------------------------------------------------------
+def test_reconciler_converges_each_region_to_its_role(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN the standby's ASG was scaled up by hand while the primary stays active
+    standby = rds.config.regions.standby
+    deps = rds.deps(standby)
+    deps.compute.set_desired(standby, rds.config.capacity.max)
+
+    # WHEN the standby's reconciler runs
+    result = reconciler.handler(SCHEDULED_EVENT, lambda_context, deps=deps)
+
+    # THEN it went back to the warm minimum
+    assert (result["role"], result["after"]) == ("standby", rds.config.capacity.standby_warm_min)
+    assert deps.compute.describe(standby).desired == rds.config.capacity.standby_warm_min
+
+
+def test_reconciler_does_not_scale_down_while_a_runbook_holds_the_lock(
+    rds: Controller, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN a runbook holds the lock and has scaled the standby up before its flip
+    standby = rds.config.regions.standby
+    deps = rds.deps(standby)
+    deps.state.acquire_lock(standby, holder="run-1", now="2026-11-24T21:00:00+00:00", min_epoch=0)
+    deps.compute.set_desired(standby, rds.config.capacity.standby_scale_up_target)
+
+    # WHEN the standby's reconciler runs
+    result = reconciler.handler(SCHEDULED_EVENT, lambda_context, deps=deps)
+
+    # THEN it leaves the capacity alone
+    assert result["runbook_in_progress"] is True
+    assert deps.compute.describe(standby).desired == rds.config.capacity.standby_scale_up_target
+
+
+# -- monitor -------------------------------------------------------------------------------
+def test_monitor_rejects_an_unknown_event(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN an EventBridge event of another kind WHEN the monitor gets it THEN a clear error, no call
+    event = {**SCHEDULED_EVENT, "detail-type": "EC2 Instance State-change Notification"}
+    with pytest.raises(monitor.InvalidMonitorEventError, match="detail-type"):
+        monitor.handler(event, lambda_context, deps=rds.deps())
+    assert rds.call_log.snapshot() == []
+
+
+def test_monitor_in_the_active_region_does_not_watch_itself(rds: Controller, lambda_context: FakeLambdaContext) -> None:
+    # GIVEN the monitor runs in the active (primary) region
+    deps = rds.deps(rds.config.regions.primary, probe=StaticProbe(healthy=False))
+
+    # WHEN it evaluates THEN it decides nothing and writes nothing
+    outcome = monitor.handler(SCHEDULED_EVENT, lambda_context, deps=deps)
+    assert outcome["decision"] is None
+    assert rds.call_log.mutating() == []
+
+
+def test_monitor_in_manual_mode_notifies_once_and_starts_nothing(aurora: Controller) -> None:
+    # GIVEN prod (manual mode) whose primary fails with quorum
+    primary, standby = aurora.config.regions.pair
+    _alarm_everything(aurora, primary)
+    deps = aurora.deps(standby, probe=StaticProbe(healthy=False))
+
+    # WHEN the monitor evaluates long enough to decide
+    outcomes = _evaluate(aurora, deps, 6)
+
+    # THEN it notified exactly once and never started a runbook
+    assert [outcome["notified"] for outcome in outcomes].count(True) == 1
+    assert all(outcome["started_execution"] is None for outcome in outcomes)
+    assert [call.operation for call in aurora.call_log.mutating() if call.service == "sns"] == ["Publish"]

@@ -1,0 +1,122 @@
+"""Properties of the health decision over arbitrary observation histories (hypothesis):
+it never fails back automatically and never fails over without a quorum."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from switchyard.config import Detection, Regions
+from switchyard.decision import (
+    GLOBAL_OBSERVER,
+    DesiredView,
+    MonitorMemory,
+    Signal,
+    SignalSource,
+    decide,
+    fresh_signals,
+    has_quorum,
+)
+from switchyard.model import Decision
+
+PAIR = ("us-east-1", "us-west-2")
+REGIONS = Regions(primary=PAIR[0], standby=PAIR[1])
+START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+detections = st.builds(
+    Detection,
+    quorum=st.integers(2, 3),
+    fail_after_evaluations=st.integers(1, 4),
+    recover_after_evaluations=st.integers(4, 8),
+    dwell_seconds=st.integers(0, 240),
+    hold_down_seconds=st.integers(0, 3600),
+    max_data_age_seconds=st.integers(60, 600),
+)
+
+
+@st.composite
+def signals_at(draw: st.DrawFn, now: datetime) -> list[Signal]:
+    count = draw(st.integers(0, 5))
+    signals = []
+    for index in range(count):
+        source = draw(st.sampled_from(list(SignalSource)))
+        observer = draw(st.sampled_from([GLOBAL_OBSERVER, *PAIR]))
+        failing = draw(st.sampled_from([True, True, False, None]))  # outages are the interesting part
+        age = draw(st.one_of(st.none(), st.integers(0, 90), st.integers(0, 900)))
+        observed_at = None if age is None else now - timedelta(seconds=age)
+        signals.append(Signal(f"{source}-{index}", source, observer, failing, observed_at))
+    return signals
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[Detection, DesiredView, list[list[Signal]]]:
+    detection = draw(detections)
+    active = draw(st.sampled_from(PAIR))
+    fenced = draw(st.sampled_from([None, *PAIR]))
+    last_change = START - timedelta(seconds=draw(st.integers(0, 7200)))
+    desired = DesiredView(
+        active_region=active, epoch=draw(st.integers(0, 9)), fenced_region=fenced, last_change_at=last_change
+    )
+    length = draw(st.integers(1, 12))
+    series = [draw(signals_at(START + timedelta(minutes=minute))) for minute in range(length)]
+    return detection, desired, series
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories())
+def test_never_an_automatic_failback_and_never_without_quorum(
+    history: tuple[Detection, DesiredView, list[list[Signal]]],
+) -> None:
+    # GIVEN any detection settings, desired state and history of observations
+    detection, desired, series = history
+    memory = MonitorMemory()
+    for minute, signals in enumerate(series):
+        now = START + timedelta(minutes=minute)
+
+        # WHEN the decision evaluates each minute
+        evaluation = decide(
+            detection=detection, regions=REGIONS, desired=desired, signals=signals, memory=memory, now=now
+        )
+        memory = evaluation.memory
+
+        # THEN a failover always targets the other region, never the fenced one
+        if evaluation.decision is Decision.FAIL_OVER:
+            assert evaluation.target_region == REGIONS.other(desired.active_region)
+            assert evaluation.target_region != desired.fenced_region
+            # AND it had a fresh quorum of independent sources, one seen from outside
+            fresh = fresh_signals(signals, now=now, max_age_seconds=detection.max_data_age_seconds)
+            assert has_quorum(fresh, watched_region=desired.active_region, quorum=detection.quorum)
+            failing_sources = {signal.source for signal in fresh if signal.failing}
+            assert len(failing_sources) >= detection.quorum
+            assert any(signal.observed_from != desired.active_region for signal in fresh if signal.failing)
+            # AND the hold-down since the last change had passed
+            assert desired.last_change_at is not None
+            assert (now - desired.last_change_at).total_seconds() >= detection.hold_down_seconds
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories())
+def test_without_any_fresh_failing_signal_there_is_no_failover(
+    history: tuple[Detection, DesiredView, list[list[Signal]]],
+) -> None:
+    # GIVEN any history in which failing signals are all stale or unknown
+    detection, desired, series = history
+    memory = MonitorMemory()
+    for minute, signals in enumerate(series):
+        now = START + timedelta(minutes=minute)
+        quiet = [
+            signal
+            for signal in signals
+            if not signal.failing
+            or signal.observed_at is None
+            or (now - signal.observed_at).total_seconds() > detection.max_data_age_seconds
+        ]
+
+        # WHEN evaluated THEN never a failover
+        evaluation = decide(
+            detection=detection, regions=REGIONS, desired=desired, signals=quiet, memory=memory, now=now
+        )
+        memory = evaluation.memory
+        assert evaluation.decision is not Decision.FAIL_OVER
