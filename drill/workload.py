@@ -1,13 +1,18 @@
 """The drill's steady-state workload: a writer that keeps committing numbered records
 to whichever region the service name resolves to, and a reader that records which
-region answers. Every acknowledged write is remembered, so the RPO is counted, not
-estimated."""
+region answers. Every acknowledged write is remembered with its time, so the RPO is
+counted, not estimated.
+
+A region *answers* when its endpoint is healthy and its application accepts traffic;
+Switchyard's application contract is that an instance serves (and writes) only while
+its region's traffic switch says on, which is what makes the fence a data-plane fence.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from drill.dataplane import ReplicatedDatabase, WriteRejectedError
@@ -21,14 +26,19 @@ class Observation:
     answered: bool
 
 
+def _always(region: str) -> bool:  # noqa: ARG001
+    return True
+
+
 @dataclass
 class Workload:
     database: ReplicatedDatabase
     resolve: Callable[[], str]
     faults: Faults
     clock: Callable[[], float]
-    interval_seconds: float = 0.002
-    acknowledged: set[int] = field(default_factory=set)
+    accepts: Callable[[str], bool] = _always
+    interval_seconds: float = 0.005
+    acknowledged: dict[int, float] = field(default_factory=dict)  # sequence -> acknowledged at
     rejected: int = 0
     observations: list[Observation] = field(default_factory=list)
     _next: int = 0
@@ -37,9 +47,9 @@ class Workload:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def tick(self) -> None:
-        """One write and one read (also callable directly, for deterministic tests)."""
+        """One resolution and one write (also callable directly, for deterministic tests)."""
         region = self.resolve()
-        answered = self.faults.endpoint_healthy(region)
+        answered = self.faults.endpoint_healthy(region) and self.accepts(region)
         with self._lock:
             sequence = self._next
             self._next += 1
@@ -54,13 +64,19 @@ class Workload:
                     self.rejected += 1
             else:
                 with self._lock:
-                    self.acknowledged.add(sequence)
+                    self.acknowledged[sequence] = self.clock()
         self.database.replicate()
 
-    def start(self) -> None:
+    def start(self, *, on_tick: Callable[[], None] | None = None, every: int = 20) -> None:
+        """Run in a thread; ``on_tick`` (the world's constant work) runs every ``every`` ticks."""
+
         def run() -> None:
+            count = 0
             while not self._stop.is_set():
                 self.tick()
+                count += 1
+                if on_tick is not None and count % every == 0:
+                    on_tick()
                 time.sleep(self.interval_seconds)
 
         self._thread = threading.Thread(target=run, name="drill-workload", daemon=True)
@@ -72,7 +88,7 @@ class Workload:
             self._thread.join(timeout=5)
 
     def first_answer_from(self, region: str, *, after: float) -> float | None:
-        """When ``region`` first answered (resolved and healthy) at or after ``after``."""
+        """When ``region`` first answered (resolved and accepted) at or after ``after``."""
         with self._lock:
             for observation in self.observations:
                 if observation.at >= after and observation.region == region and observation.answered:
@@ -82,3 +98,9 @@ class Workload:
     def acknowledged_snapshot(self) -> set[int]:
         with self._lock:
             return set(self.acknowledged)
+
+    def loss_window(self, lost: Iterable[int], fault_at: float) -> float | None:
+        """How long before the fault the oldest lost write was acknowledged (None: no loss)."""
+        with self._lock:
+            times = [self.acknowledged[sequence] for sequence in lost if sequence in self.acknowledged]
+        return max(0.0, fault_at - min(times)) if times else None

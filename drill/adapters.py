@@ -1,0 +1,189 @@
+"""The drill's side of the controller's interfaces: what moto cannot do, modelled.
+
+Everything the controller does in the drill goes through its own adapters against a
+moto server; these classes add only what moto lacks, each named for what it models:
+
+- ``FaultInjectingClientFactory``: the controller's ClientFactory, but a call into a
+  dark region fails the way it would in AWS (a connection error, after the retry
+  policy), and scripted throttling can be put in front of chosen operations. Route 53's
+  control plane (health-check status, record edits) lives in us-east-1 and goes dark
+  with it.
+- ``DrillDatabase``: the controller's Database over moto's metadata (the controller's
+  own modelled promotion) that also promotes the drill's data-plane stand-in, so lost
+  writes are counted at the moment the real promote call happens; the replica's lag is
+  the stand-in's (moto has no engine to publish ReplicaLag).
+- ``DrillHealthSignals``: the controller's AwsHealthSignals, reading alarms from moto for
+  real, with Route 53's health-checker verdicts (moto always says "Success") and the
+  controller's HTTP probe answered by the drill's fault model.
+- ``AlarmEvaluator``: sets the health alarms' states in moto as CloudWatch would
+  evaluate them for the current faults (moto never evaluates alarms).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from drill.dataplane import ReplicatedDatabase
+from drill.world import Faults, Route53FailoverModel
+from switchyard.adapters.database import Database, DatabaseStatus
+from switchyard.adapters.health import ROUTE53_REGION, AwsHealthSignals
+from switchyard.alarms import HEALTH_SIGNAL_ALARMS
+from switchyard.config import EnvironmentConfig
+from switchyard.decision import GLOBAL_OBSERVER, Signal, SignalSource
+from switchyard.naming import Names
+from switchyard.retry import ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
+
+CONTROL_PLANE_REGIONS = {"route53": ROUTE53_REGION, "iam": "us-east-1"}
+
+
+class ThrottleScript:
+    """Throttle the next ``count`` calls of ``operation`` (e.g. PromoteReadReplica)."""
+
+    def __init__(self) -> None:
+        self._remaining: dict[str, int] = {}
+        self.throttled: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def throttle(self, operation: str, count: int) -> None:
+        with self._lock:
+            self._remaining[operation] = count
+
+    def take(self, operation: str) -> bool:
+        with self._lock:
+            left = self._remaining.get(operation, 0)
+            if left <= 0:
+                return False
+            self._remaining[operation] = left - 1
+            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+            return True
+
+
+class FaultInjectingClientFactory(ClientFactory):
+    """The controller's ClientFactory with the drill's faults in front of every call."""
+
+    def __init__(
+        self,
+        *,
+        faults: Faults,
+        throttles: ThrottleScript,
+        endpoint_url: str,
+        call_log: ApiCallLog,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(call_log=call_log, endpoint_url=endpoint_url, retry_policy=retry_policy)
+        self._faults = faults
+        self._throttles = throttles
+
+    def _create(self, service: str, region: str, *, best_effort: bool) -> RetryingClient:
+        client = super()._create(service, region, best_effort=best_effort)
+        served_from = CONTROL_PLANE_REGIONS.get(service, region)
+        faults, throttles = self._faults, self._throttles
+
+        def inject(model: Any, **_: Any) -> None:
+            if not faults.api_reachable(served_from):
+                raise EndpointConnectionError(endpoint_url=f"https://{service}.{served_from}.amazonaws.com")
+            if throttles.take(model.name):
+                raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded (drill)"}}, model.name)
+
+        client.raw.meta.events.register(f"before-call.{client.raw.meta.service_model.service_name}.*", inject)
+        return client
+
+
+class DrillDatabase:
+    """The controller's Database for the drill: moto metadata plus the data-plane stand-in."""
+
+    def __init__(self, inner: Database, data: ReplicatedDatabase, faults: Faults) -> None:
+        self._inner = inner
+        self._data = data
+        self._faults = faults
+
+    def describe(self, region: str, *, best_effort: bool = False) -> DatabaseStatus:
+        status = self._inner.describe(region, best_effort=best_effort)
+        if status.exists and not status.writable:
+            # the replica's lag, as the engine would report it: measured from the stand-in;
+            # with the writer dark, the last lag measured before contact was lost
+            lag = self._data.lag_seconds()
+            status = replace(status, replication_lag_seconds=self._data.last_known_lag_seconds if lag is None else lag)
+        if self._faults.of(region).database_down:
+            return replace(status, available=False, status="unreachable")
+        return status
+
+    def promote(self, region: str, *, primary_reachable: bool) -> str:
+        operation = self._inner.promote(region, primary_reachable=primary_reachable)
+        self._data.promote(region)
+        return operation
+
+
+class DrillHealthSignals(AwsHealthSignals):
+    """AwsHealthSignals with Route 53's checker verdicts and the probe from the fault model."""
+
+    def __init__(
+        self,
+        config: EnvironmentConfig,
+        clients: ClientFactory,
+        clock: Callable[[], datetime],
+        *,
+        faults: Faults,
+        dns: Route53FailoverModel,
+        probe_broken: Callable[[], bool],
+    ) -> None:
+        def probe(url: str) -> bool | None:  # noqa: ARG001 - the drill resolves the one service name
+            if probe_broken():
+                return False
+            return faults.endpoint_healthy(dns.resolve())
+
+        super().__init__(config, clients, probe, clock)
+        self._faults = faults
+        self._drill_clock = clock
+
+    def route53_signals(self, watched_region: str) -> list[Signal]:
+        """The checks are found through Route 53's API (as in AWS); their verdict is the
+        drill's: moto reports every health check as healthy."""
+        missing = [Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None)]
+        if self._faults.of(watched_region).monitoring_blind:
+            return missing
+        try:
+            check_ids = self.health_check_ids(watched_region)
+        except Exception:  # noqa: BLE001 - unreadable is missing, as in the real adapter
+            return missing
+        failing = not self._faults.endpoint_healthy(watched_region)
+        now = self._drill_clock()
+        return [
+            Signal(f"route53:{check}", SignalSource.ROUTE53, GLOBAL_OBSERVER, failing, now) for check in check_ids
+        ] or missing
+
+
+class AlarmEvaluator:
+    """Sets each health alarm's state in moto as CloudWatch would for the current faults."""
+
+    def __init__(self, config: EnvironmentConfig, faults: Faults, endpoint_url: str) -> None:
+        self._names = Names(config)
+        self._config = config
+        self._faults = faults
+        self._endpoint_url = endpoint_url
+
+    def evaluate(self) -> None:
+        for region in self._config.regions.pair:
+            faults = self._faults.of(region)
+            if faults.dark:
+                continue  # nobody can read them; they stay as they were
+            cloudwatch = boto3.client("cloudwatch", region_name=region, endpoint_url=self._endpoint_url)
+            for spec in HEALTH_SIGNAL_ALARMS:
+                if faults.monitoring_blind:
+                    state = "INSUFFICIENT_DATA"
+                elif spec.key == "database-unavailable":
+                    state = "ALARM" if faults.database_down else "OK"
+                else:
+                    state = "OK" if self._faults.endpoint_healthy(region) else "ALARM"
+                cloudwatch.set_alarm_state(
+                    AlarmName=self._names.alarm(region, spec.key),
+                    StateValue=state,
+                    StateReason="drill: modelled evaluation of the injected fault",
+                )

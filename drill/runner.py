@@ -1,0 +1,518 @@
+"""Run one drill scenario end to end against the embedded emulation.
+
+1. Start a moto server on loopback and provision the environment's topology in both
+   regions (drill.provision, the same names the stacks deploy); deploy the runbook state
+   machine into moto (drill.stepfunctions: moto interprets the real ASL and every Lambda
+   task runs the real step handler in-process).
+2. Start the workload: a writer committing numbered records to whichever region the
+   service name resolves to, and a reader recording which region answers.
+3. Inject the scenario's fault; each tick, advance the drill clock by one evaluation
+   interval, let CloudWatch "evaluate" the alarms (modelled), and run the real health
+   monitor handler in each reachable region. In automatic mode the monitor starts the
+   state machine itself; operator scenarios start it as the CLI would.
+4. Measure: detection, decision, each step's start/end, when traffic answered from the
+   new region, acknowledged writes lost, AWS calls per step; then project production
+   timings from the latency model.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+
+from drill.adapters import (
+    AlarmEvaluator,
+    DrillDatabase,
+    DrillHealthSignals,
+    FaultInjectingClientFactory,
+    ThrottleScript,
+)
+from drill.clock import DrillClock
+from drill.dataplane import ReplicatedDatabase
+from drill.emulation import ModelledGlobalTableReplication, moto_server
+from drill.latency import load_model, project
+from drill.provision import provision
+from drill.report import DataLoss, DrillReport, Measured, Projected, StepTiming, TimelineEvent
+from drill.scenarios import Outcome, Scenario, scenario_checks
+from drill.stepfunctions import ExecutionReport, LocalRunbook, all_states, load_definition, local_runbook
+from drill.workload import Workload
+from drill.world import Faults, Route53FailoverModel
+from switchyard.adapters.database import ModelledAuroraGlobalFailover, ModelledRdsPromotion, ReplicationLagReader
+from switchyard.adapters.state import DynamoStateStore
+from switchyard.config import EnvironmentConfig
+from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
+from switchyard.handlers import monitor
+from switchyard.handlers.environment import override_deps
+from switchyard.handlers.traffic_switch import switch_answer
+from switchyard.model import Action, Decision, RunbookInput
+from switchyard.retry import ApiCallLog, ClientFactory, RetryPolicy
+
+Progress = Callable[[str], None]
+DRILL_REPLICATION_LAG_SECONDS = 0.05
+QUIET_ENVIRONMENT = {
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "drill",
+    "AWS_SECRET_ACCESS_KEY": "drill",  # moto only; there is no AWS account here
+}
+
+
+def _quiet(_: str) -> None:
+    """Progress sink that prints nothing (tests)."""
+
+
+@dataclass
+class Timeline:
+    origin: float
+    events: list[TimelineEvent] = field(default_factory=list)
+
+    def mark(self, event: str, at: float, detail: str = "") -> None:
+        self.events.append(TimelineEvent(event=event, at_seconds=round(at - self.origin, 3), detail=detail))
+
+    def first(self, event: str) -> float | None:
+        return next((e.at_seconds for e in self.events if e.event == event), None)
+
+
+@dataclass
+class Recording:
+    """What a scenario run records as it goes."""
+
+    timeline: Timeline
+    reports: list[ExecutionReport] = field(default_factory=list)
+    offsets: dict[str, float] = field(default_factory=dict)  # execution name -> drill clock minus wall clock
+    last_request_at: float | None = None  # operator scenarios: when the last action was requested
+
+
+@dataclass
+class Drill:
+    """Everything one scenario run wires together."""
+
+    config: EnvironmentConfig
+    scenario: Scenario
+    endpoint_url: str
+    progress: Progress
+    clock: DrillClock = field(default_factory=lambda: DrillClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    faults: Faults = field(default_factory=Faults)
+    throttles: ThrottleScript = field(default_factory=ThrottleScript)
+    call_log: ApiCallLog = field(default_factory=ApiCallLog)
+
+    def __post_init__(self) -> None:
+        config = self.config
+        primary, standby = config.regions.pair
+        self.data = ReplicatedDatabase(
+            primary=primary, standby=standby, replication_lag_seconds=DRILL_REPLICATION_LAG_SECONDS, clock=self.clock
+        )
+        world_clients = ClientFactory(endpoint_url=self.endpoint_url)  # the drill's own reads: not counted
+        self.world_state = DynamoStateStore(config, world_clients)
+        self.dns = Route53FailoverModel(config, self.faults, self._switch_on)
+        self.workload = Workload(self.data, self.dns.resolve, self.faults, self.clock, accepts=self.dns.healthy)
+        self.replication = ModelledGlobalTableReplication(config, self.faults, self.endpoint_url)
+        self.alarms = AlarmEvaluator(config, self.faults, self.endpoint_url)
+        self.deps = {region: self._deps(region) for region in config.regions.pair}
+        self._probe_broken = False
+
+    # -- wiring ---------------------------------------------------------------------------
+    def _switch_on(self, region: str) -> bool:
+        """The traffic switch's own logic over that region's replica of the desired state."""
+        status, _ = switch_answer(region, self.world_state.read_desired(region))
+        return status == 200
+
+    def _deps(self, region: str) -> RunbookDeps:
+        clients = FaultInjectingClientFactory(
+            faults=self.faults,
+            throttles=self.throttles,
+            endpoint_url=self.endpoint_url,
+            call_log=self.call_log,
+            retry_policy=RetryPolicy(base_delay_seconds=0.01, max_delay_seconds=0.1),
+        )
+        bookkeeping = ClientFactory(endpoint_url=self.endpoint_url)
+        lag = ReplicationLagReader(clients, self.clock.now)
+        engine_model = (
+            ModelledRdsPromotion(self.config, clients, lag, bookkeeping)
+            if self.config.database.engine == "rds-postgres"
+            else ModelledAuroraGlobalFailover(self.config, clients, lag, bookkeeping)
+        )
+        return build_runbook_deps(
+            self.config,
+            region,
+            clients=clients,
+            clock=self.clock.now,
+            sleep=lambda seconds: time.sleep(min(seconds, 0.05)),
+            database=DrillDatabase(engine_model, self.data, self.faults),
+            health=DrillHealthSignals(
+                self.config,
+                clients,
+                self.clock.now,
+                faults=self.faults,
+                dns=self.dns,
+                probe_broken=lambda: self._probe_broken,
+            ),
+            readiness=ReadinessPolling(attempts=20, interval_seconds=0.05),
+        )
+
+    def background(self) -> None:
+        """Constant work of the world: global-table replication."""
+        self.replication.sync()
+
+    # -- running ------------------------------------------------------------------------
+    def evaluate_monitors(self) -> list[dict[str, Any]]:
+        outcomes = []
+        for region in self.config.regions.pair:
+            if not self.faults.api_reachable(region):
+                continue  # a dark region's controller cannot run
+            outcomes.append(
+                {
+                    "region": region,
+                    **monitor.handler(_scheduled_event(self.config, region), _context(), deps=self.deps[region]),
+                }
+            )
+        return outcomes
+
+
+def _scheduled_event(config: EnvironmentConfig, region: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "00000000-0000-0000-0000-000000000000",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": config.account,
+        "time": "2026-01-01T00:00:00Z",
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{config.account}:rule/switchyard-monitor"],
+        "detail": {},
+    }
+
+
+@dataclass
+class _Context:
+    function_name: str = "switchyard-drill-monitor"
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:switchyard-drill-monitor"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "drill"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def _context() -> _Context:
+    return _Context()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _step_of_state() -> dict[str, str]:
+    """Task state name -> runbook step, read from the ASL's function substitutions."""
+    mapping = {}
+    for name, state in all_states(load_definition()).items():
+        function = str(state.get("Parameters", {}).get("FunctionName", ""))
+        if function.startswith("${") and function.endswith("_function_arn}"):
+            mapping[name] = function[2 : -len("_function_arn}")]
+    return mapping
+
+
+def _step_timings(
+    reports: list[ExecutionReport], offset: dict[str, float], origin: float, call_log: ApiCallLog
+) -> list[StepTiming]:
+    steps = _step_of_state()
+    calls: dict[str, list[bool]] = {}
+    for call in call_log.snapshot():
+        if call.step:
+            calls.setdefault(call.step, []).append(call.mutating)
+    timings: list[StepTiming] = []
+    for report in reports:
+        shift = offset[report.name] - origin
+        for visit in report.visits:
+            step = steps.get(visit.name)
+            if step is None or visit.kind != "Task":
+                continue
+            end = visit.exited_at or visit.entered_at
+            made = calls.get(step, [])
+            timings.append(
+                StepTiming(
+                    step=step,
+                    status="done" if visit.exited_at else "unfinished",
+                    start_seconds=round(visit.entered_at.timestamp() + shift, 3),
+                    end_seconds=round(end.timestamp() + shift, 3),
+                    api_calls=len(made),
+                    mutating_calls=sum(made),
+                    critical_path=True,
+                )
+            )
+    return _mark_parallel_branch(timings)
+
+
+def _mark_parallel_branch(timings: list[StepTiming]) -> list[StepTiming]:
+    """scale_up runs beside fence -> promote: the shorter side is off the critical path."""
+    by_step = {t.step: t for t in timings}
+    if not {"scale_up", "fence", "promote"} <= set(by_step):
+        return timings
+    scale = by_step["scale_up"].end_seconds - by_step["scale_up"].start_seconds
+    chain = by_step["promote"].end_seconds - by_step["fence"].start_seconds
+    shorter = {"scale_up"} if scale <= chain else {"fence", "promote"}
+    return [t.model_copy(update={"critical_path": t.step not in shorter}) for t in timings]
+
+
+def run_scenario(config: EnvironmentConfig, scenario: Scenario, *, progress: Progress = _quiet) -> DrillReport:
+    """Run ``scenario`` on ``config`` and return the report (nothing is written)."""
+    primary, standby = config.regions.pair
+    with ExitStack() as stack:
+        stack.enter_context(_environment(QUIET_ENVIRONMENT))
+        endpoint = stack.enter_context(moto_server())
+        runbooks = {standby: stack.enter_context(local_runbook(config, standby, endpoint_url=endpoint))}
+        drill = Drill(config, scenario, endpoint, progress)
+        progress(f"provisioning {config.name} ({config.database.engine}) in {primary} and {standby} on {endpoint}")
+        provision(config, endpoint_url=endpoint, now=drill.clock.now() - timedelta(days=1))
+        runbooks[standby].deploy()
+        if Action.FAILBACK in scenario.operator_actions:
+            runbooks[primary] = LocalRunbook(config, primary, endpoint_url=endpoint)
+            runbooks[primary].deploy()
+        stack.enter_context(override_deps(drill.deps[standby]))
+        drill.background()
+        drill.workload.start(on_tick=drill.background, every=20)
+        stack.callback(drill.workload.stop)
+        time.sleep(0.2)  # steady state: writes flowing and replicating before the fault
+        return _run(drill, scenario, runbooks)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) -> DrillReport:
+    config, progress = drill.config, drill.progress
+    primary, standby = config.regions.pair
+    origin = drill.clock()
+    timeline = Timeline(origin)
+    lag_at_fault = drill.data.lag_seconds()
+    acknowledged_at_fault = drill.workload.acknowledged_snapshot()
+    scenario.inject(drill.faults, config, 0)
+    drill._probe_broken = scenario.probe_broken
+    if scenario.throttle:
+        drill.throttles.throttle(*scenario.throttle)
+    timeline.mark("fault injected" if scenario.automatic else "operator request", origin, scenario.summary)
+    progress(f"t+0.000 s  {scenario.summary}")
+    recording = Recording(timeline)
+    reports, offsets = recording.reports, recording.offsets
+    notified = False
+    if scenario.automatic:
+        notified = _automatic(drill, scenario, runbooks[standby], recording)
+    else:
+        _operator(drill, scenario, runbooks, recording)
+    target = _target_after(config, scenario, reports)
+    moved = None
+    if reports:
+        moved = drill.workload.first_answer_from(target, after=recording.last_request_at or origin)
+    if moved is not None:
+        timeline.mark(f"traffic answered by {target}", moved)
+    time.sleep(0.1)
+    drill.workload.stop()
+    acknowledged = drill.workload.acknowledged_snapshot()
+    lost = drill.data.lost(acknowledged)
+    lost_before_fault = [seq for seq in lost if seq in acknowledged_at_fault]
+    desired = drill.world_state.read_desired(standby)
+    active_after = desired.active_region if desired else primary
+    answering = drill.dns.resolve()
+    steps = _step_timings(reports, offsets, origin, drill.call_log)
+    runs = [(report.name, report.status) for report in reports]
+    outcome = Outcome(
+        config=config,
+        runs=runs,
+        active_region_after=active_after,
+        answering_region_after=answering,
+        acknowledged=len(acknowledged),
+        lost=lost,
+        loss_window_seconds=drill.workload.loss_window(lost_before_fault, origin),
+        traffic_moved_at=moved,
+        notified_human=notified,
+        throttled=dict(drill.throttles.throttled),
+        promote_calls=sum(call.operation == "PromoteReadReplica" for call in drill.call_log.snapshot()),
+        fenced_old_region=_fenced_in_old_region(reports),
+    )
+    expectations = [check(outcome) for check in scenario_checks(scenario, config)]
+    detection = timeline.first("detected")
+    decision = timeline.first("decision: fail over")
+    runbook_seconds = (steps[-1].end_seconds - steps[0].start_seconds) if steps else None
+    rto = round(moved - (recording.last_request_at or origin), 3) if moved is not None else None
+    return DrillReport(
+        environment=config.name,
+        scenario=scenario.name,
+        engine=config.database.engine,
+        primary_region=primary,
+        standby_region=standby,
+        active_region_after=active_after,
+        passed=all(item.passed for item in expectations),
+        expectations=expectations,
+        timeline=sorted(timeline.events, key=lambda event: event.at_seconds),
+        steps=steps,
+        data=DataLoss(
+            acknowledged_writes=len(acknowledged),
+            lost_writes=len(lost),
+            lost_sequences=lost[:100],
+            replication_lag_at_fault_seconds=lag_at_fault,
+        ),
+        measured=Measured(
+            detection_seconds=detection,
+            runbook_seconds=round(runbook_seconds, 3) if runbook_seconds is not None else None,
+            rto_seconds=rto,
+            runbook_runs=len(reports),
+            api_calls=len(drill.call_log.snapshot()),
+        ),
+        projected=_projection(config, scenario, decision, bool(reports)),
+    )
+
+
+def _target_after(config: EnvironmentConfig, scenario: Scenario, reports: list[ExecutionReport]) -> str:
+    """Where traffic should be once the scenario's runbooks ran."""
+    if scenario.operator_actions:
+        return config.regions.primary if scenario.operator_actions[-1] is Action.FAILBACK else config.regions.standby
+    return config.regions.standby if reports else config.regions.primary
+
+
+def _fenced_in_old_region(reports: list[ExecutionReport]) -> bool:
+    for report in reports:
+        fence = ((report.output or {}).get("results") or {}).get("fence") or {}
+        fenced = (fence.get("observed") or {}).get("fenced") or []
+        if any(str(item).startswith("asg@") for item in fenced):
+            return True
+    return False
+
+
+def _projection(config: EnvironmentConfig, scenario: Scenario, decision: float | None, ran: bool) -> Projected | None:
+    if not ran:
+        return None
+    projection = project(
+        load_model(),
+        config,
+        monitor_detection_seconds=decision or 0.0,
+        primary_reachable=not scenario.automatic or scenario.name == "database-outage",
+    )
+    if not scenario.automatic:
+        projection = type(projection)(
+            detection_seconds=0.0,
+            runbook_seconds=projection.runbook_seconds,
+            traffic_seconds=projection.traffic_seconds,
+            sequential_runbook_seconds=projection.sequential_runbook_seconds,
+            breakdown={**projection.breakdown, "signal_propagation": 0.0, "monitor_decision": 0.0},
+        )
+    return Projected(
+        detection_seconds=projection.detection_seconds,
+        runbook_seconds=projection.runbook_seconds,
+        traffic_seconds=projection.traffic_seconds,
+        rto_seconds=round(projection.rto_seconds, 1),
+        sequential_runbook_seconds=projection.sequential_runbook_seconds,
+        breakdown={key: round(value, 1) for key, value in projection.breakdown.items()},
+    )
+
+
+def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recording: Recording) -> bool:
+    """Tick the monitors; wait for any runbook they start. Returns whether a human was notified."""
+    config, progress = drill.config, drill.progress
+    timeline = recording.timeline
+    interval = config.detection.evaluation_interval_seconds
+    started: set[str] = set()
+    notified = False
+    for tick in range(scenario.ticks):
+        drill.clock.advance(interval)
+        scenario.inject(drill.faults, config, tick)
+        drill.alarms.evaluate()
+        drill.background()
+        for outcome in drill.evaluate_monitors():
+            now = drill.clock()
+            decision = outcome.get("decision")
+            if decision and decision != Decision.HEALTHY and timeline.first("detected") is None:
+                timeline.mark("detected", now, f"{outcome['region']} monitor: {decision}")
+                progress(f"t+{now - timeline.origin:.3f} s  detected by {outcome['region']}'s monitor ({decision})")
+            notified = notified or bool(outcome.get("notified"))
+            arn = outcome.get("started_execution")
+            if decision == Decision.FAIL_OVER and timeline.first("decision: fail over") is None:
+                timeline.mark("decision: fail over", now, "; ".join(outcome.get("reasons", []))[:200])
+                progress(f"t+{now - timeline.origin:.3f} s  decision: fail over")
+            if arn and arn not in started:
+                started.add(arn)
+                recording.offsets[arn.rsplit(":", 1)[-1]] = drill.clock() - time.time()
+                timeline.mark("runbook started", now, arn.rsplit(":", 1)[-1])
+                recording.reports.append(_follow(drill, runbook, arn, timeline))
+    return notified
+
+
+def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook], recording: Recording) -> None:
+    config = drill.config
+    primary, standby = config.regions.pair
+    for number, action in enumerate(scenario.operator_actions, start=1):
+        target = primary if action is Action.FAILBACK else standby
+        if action is Action.FAILBACK:
+            _rejoin_old_primary(drill)
+        request = RunbookInput(
+            action=action,
+            target_region=target,
+            reason=f"drill: {scenario.name}",
+            incident_id=f"DRILL-{number}",
+            requested_by="switchyard-drill",
+        )
+        name = f"{action.value}-DRILL-{number}"
+        runbook = runbooks[target]
+        with override_deps(drill.deps[target]):
+            recording.offsets[name] = drill.clock() - time.time()
+            recording.last_request_at = drill.clock()
+            recording.timeline.mark(f"{action.value} requested", recording.last_request_at, f"to {target}")
+            arn = runbook.start(request.model_dump(mode="json"), name=name)
+            recording.reports.append(_follow(drill, runbook, arn, recording.timeline))
+
+
+def _follow(drill: Drill, runbook: LocalRunbook, arn: str, timeline: Timeline) -> ExecutionReport:
+    """Wait for one execution, printing each step as it finishes."""
+    shown: set[tuple[str, float]] = set()
+    while True:
+        report = runbook.report(arn)
+        for visit in report.visits:
+            if (
+                visit.kind == "Task"
+                and visit.exited_at is not None
+                and (visit.name, visit.entered_at.timestamp()) not in shown
+            ):
+                shown.add((visit.name, visit.entered_at.timestamp()))
+                drill.progress(f"           step {visit.name:<16} {visit.seconds or 0:7.3f} s")
+        if report.status != "RUNNING":
+            timeline.mark(f"runbook {report.status.lower()}", drill.clock(), report.name)
+            drill.progress(f"           runbook {report.name}: {report.status}")
+            return report
+        time.sleep(0.05)
+
+
+def _rejoin_old_primary(drill: Drill) -> None:
+    """What an operator does before a failback (runbooks/failback.md): rebuild the old
+    primary as a replica of the current writer, in moto and in the data plane."""
+    config = drill.config
+    primary, standby = config.regions.pair
+    names = drill.deps[primary].names
+    if config.database.engine == "rds-postgres":
+        rds_primary = boto3.client("rds", region_name=primary, endpoint_url=drill.endpoint_url)
+        rds_standby = boto3.client("rds", region_name=standby, endpoint_url=drill.endpoint_url)
+        rds_primary.delete_db_instance(DBInstanceIdentifier=names.db_instance(primary), SkipFinalSnapshot=True)
+        source_arn = rds_standby.describe_db_instances(DBInstanceIdentifier=names.db_instance(standby))["DBInstances"][
+            0
+        ]["DBInstanceArn"]
+        rds_primary.create_db_instance_read_replica(
+            DBInstanceIdentifier=names.db_instance(primary),
+            SourceDBInstanceIdentifier=source_arn,
+            DBInstanceClass=config.database.instance_class,
+        )
+    drill.data.rejoin_as_replica(primary)
+    drill.progress("           old primary rebuilt as a replica of the current writer")
