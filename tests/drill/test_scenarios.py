@@ -1,0 +1,71 @@
+"""Every drill scenario runs end to end (moto server, real handlers, real state machine)
+and its expectations hold; the numbers it reports are consistent with each other."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from drill.report import SCHEMA_PATH, DrillReport
+from drill.runner import run_scenario
+from drill.scenarios import SCENARIOS
+from switchyard.config import EnvironmentConfig
+
+pytestmark = pytest.mark.drill
+
+
+@pytest.fixture(scope="module")
+def reports(dev_config_module: EnvironmentConfig) -> dict[str, DrillReport]:
+    return {name: run_scenario(dev_config_module, scenario) for name, scenario in SCENARIOS.items()}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_scenario_expectations_hold(reports: dict[str, DrillReport], name: str) -> None:
+    report = reports[name]
+    failed = [f"{item.name}: {item.detail}" for item in report.expectations if not item.passed]
+    assert report.passed, failed
+    assert report.expectations, "a scenario without expectations proves nothing"
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_report_validates_against_the_committed_schema(reports: dict[str, DrillReport], name: str) -> None:
+    document = json.loads(reports[name].model_dump_json())
+    jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+
+
+def test_region_outage_timeline_is_ordered_and_consistent(reports: dict[str, DrillReport]) -> None:
+    report = reports["region-outage"]
+    events = [event.event for event in report.timeline]
+    assert events.index("fault injected") < events.index("detected") < events.index("decision: fail over")
+    assert events.index("decision: fail over") < events.index("runbook started")
+    measured = report.measured
+    assert measured.detection_seconds is not None
+    assert measured.rto_seconds is not None
+    # detection needs fail_after_evaluations evaluations of evaluation_interval_seconds and the dwell
+    assert measured.rto_seconds >= 120
+    assert measured.rto_seconds > measured.detection_seconds
+    assert report.projected is not None
+    assert report.projected.rto_seconds > report.projected.runbook_seconds
+
+
+def test_region_outage_runs_scale_up_beside_fence_and_promote(reports: dict[str, DrillReport]) -> None:
+    steps = {step.step: step for step in reports["region-outage"].steps}
+    assert steps["scale_up"].start_seconds < steps["promote"].end_seconds
+    assert steps["fence"].end_seconds <= steps["promote"].start_seconds
+    assert steps["promote"].end_seconds <= steps["flip"].start_seconds
+    assert steps["promote"].mutating_calls >= 1, "the promotion is an AWS call the drill counts"
+
+
+def test_monitoring_blind_never_starts_a_runbook(reports: dict[str, DrillReport]) -> None:
+    report = reports["monitoring-blind"]
+    assert report.measured.runbook_runs == 0
+    assert report.steps == []
+    assert report.active_region_after == report.primary_region
+
+
+def test_switchover_loses_nothing_while_writes_flow(reports: dict[str, DrillReport]) -> None:
+    data = reports["switchover"].data
+    assert data.acknowledged_writes > 0
+    assert data.lost_writes == 0
