@@ -22,6 +22,7 @@ moto server; these classes add only what moto lacks, each named for what it mode
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -38,9 +39,24 @@ from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from switchyard.decision import GLOBAL_OBSERVER, Signal, SignalSource
 from switchyard.naming import Names
-from switchyard.retry import ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
+from switchyard.retry import ApiCall, ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
 
 CONTROL_PLANE_REGIONS = {"route53": ROUTE53_REGION, "iam": "us-east-1"}
+
+
+class TimedApiCallLog(ApiCallLog):
+    """The controller's call log, plus when each call was made (monotonic seconds), for
+    the benchmark's controller-overhead numbers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timed: list[tuple[float, ApiCall]] = []
+        self._timing = threading.Lock()
+
+    def record(self, service: str, operation: str, region: str, *, mutating: bool | None = None) -> None:
+        with self._timing:
+            super().record(service, operation, region, mutating=mutating)
+            self.timed.append((time.monotonic(), self.calls[-1]))
 
 
 class ThrottleScript:

@@ -33,6 +33,7 @@ from drill.adapters import (
     DrillHealthSignals,
     FaultInjectingClientFactory,
     ThrottleScript,
+    TimedApiCallLog,
 )
 from drill.clock import DrillClock
 from drill.dataplane import ReplicatedDatabase
@@ -89,6 +90,7 @@ class Recording:
     reports: list[ExecutionReport] = field(default_factory=list)
     offsets: dict[str, float] = field(default_factory=dict)  # execution name -> drill clock minus wall clock
     last_request_at: float | None = None  # operator scenarios: when the last action was requested
+    decision_evaluation_started: float | None = None  # monotonic: the evaluation that decided to fail over
 
 
 @dataclass
@@ -102,7 +104,7 @@ class Drill:
     clock: DrillClock = field(default_factory=lambda: DrillClock(datetime(2026, 1, 1, tzinfo=UTC)))
     faults: Faults = field(default_factory=Faults)
     throttles: ThrottleScript = field(default_factory=ThrottleScript)
-    call_log: ApiCallLog = field(default_factory=ApiCallLog)
+    call_log: TimedApiCallLog = field(default_factory=TimedApiCallLog)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -118,6 +120,7 @@ class Drill:
         self.alarms = AlarmEvaluator(config, self.faults, self.endpoint_url)
         self.deps = {region: self._deps(region) for region in config.regions.pair}
         self._probe_broken = False
+        self.recording: Recording | None = None
 
     # -- wiring ---------------------------------------------------------------------------
     def _switch_on(self, region: str) -> bool:
@@ -272,8 +275,15 @@ def _mark_parallel_branch(timings: list[StepTiming]) -> list[StepTiming]:
     return [t.model_copy(update={"critical_path": t.step not in shorter}) for t in timings]
 
 
-def run_scenario(config: EnvironmentConfig, scenario: Scenario, *, progress: Progress = _quiet) -> DrillReport:
-    """Run ``scenario`` on ``config`` and return the report (nothing is written)."""
+def run_scenario(
+    config: EnvironmentConfig,
+    scenario: Scenario,
+    *,
+    progress: Progress = _quiet,
+    observe: Callable[[Drill, Recording], None] | None = None,
+) -> DrillReport:
+    """Run ``scenario`` on ``config`` and return the report (nothing is written);
+    ``observe`` sees the drill's internals once the run is over (the benchmark uses it)."""
     primary, standby = config.regions.pair
     with ExitStack() as stack:
         stack.enter_context(_environment(QUIET_ENVIRONMENT))
@@ -291,7 +301,11 @@ def run_scenario(config: EnvironmentConfig, scenario: Scenario, *, progress: Pro
         drill.workload.start(on_tick=drill.background, every=20)
         stack.callback(drill.workload.stop)
         time.sleep(0.2)  # steady state: writes flowing and replicating before the fault
-        return _run(drill, scenario, runbooks)
+        report = _run(drill, scenario, runbooks)
+        if observe is not None:
+            assert drill.recording is not None
+            observe(drill, drill.recording)
+        return report
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -308,7 +322,7 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         drill.throttles.throttle(*scenario.throttle)
     timeline.mark("fault injected" if scenario.automatic else "operator request", origin, scenario.summary)
     progress(f"t+0.000 s  {scenario.summary}")
-    recording = Recording(timeline)
+    recording = drill.recording = Recording(timeline)
     reports, offsets = recording.reports, recording.offsets
     notified = False
     if scenario.automatic:
@@ -433,6 +447,7 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
         scenario.inject(drill.faults, config, tick)
         drill.alarms.evaluate()
         drill.background()
+        evaluation_started = time.monotonic()
         for outcome in drill.evaluate_monitors():
             now = drill.clock()
             decision = outcome.get("decision")
@@ -443,6 +458,7 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
             arn = outcome.get("started_execution")
             if decision == Decision.FAIL_OVER and timeline.first("decision: fail over") is None:
                 timeline.mark("decision: fail over", now, "; ".join(outcome.get("reasons", []))[:200])
+                recording.decision_evaluation_started = evaluation_started
                 progress(f"t+{now - timeline.origin:.3f} s  decision: fail over")
             if arn and arn not in started:
                 started.add(arn)
