@@ -37,6 +37,7 @@ def test_the_standby_adds_the_replication_lag_alarm(topology: Topology) -> None:
 
 def test_every_alarm_links_its_runbook_page_and_notifies_the_regions_topic(topology: Topology) -> None:
     for role in ("primary", "standby"):
+        # GIVEN each alarm of the region
         region = topology.config.regions.primary if role == "primary" else topology.config.regions.standby
         for key, alarm in _alarms(topology, role).items():
             # THEN the description names the runbook page and both transitions reach the topic
@@ -52,6 +53,7 @@ def test_missing_data_is_treated_as_each_alarm_documents(topology: Topology) -> 
 
 
 def test_alarms_fire_after_the_configured_number_of_evaluations(topology: Topology) -> None:
+    # GIVEN the primary's alarms  THEN each needs fail_after_evaluations breaching periods in a row
     evaluations = topology.config.detection.fail_after_evaluations
     for alarm in _alarms(topology, "primary").values():
         assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (evaluations, evaluations)

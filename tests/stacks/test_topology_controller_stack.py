@@ -10,6 +10,7 @@ from tests.stacks.topology import Topology, only_resource, resources_of
 
 def test_the_controller_key_rotates(topology: Topology) -> None:
     for role in ("primary", "standby"):
+        # GIVEN the region's controller stack  THEN its one key rotates
         keys = resources_of(topology.template_json("controller", role), "AWS::KMS::Key")
         assert [key["Properties"]["EnableKeyRotation"] for key in keys.values()] == [True], role
 
@@ -30,6 +31,7 @@ def test_the_topic_is_named_encrypted_and_mails_the_on_call(topology: Topology) 
 
 
 def test_the_topic_refuses_publishers_without_tls(topology: Topology) -> None:
+    # GIVEN the topic's policy  THEN it denies every request made without TLS
     policy = only_resource(topology.template_json("controller", "primary"), "AWS::SNS::TopicPolicy")
     denies = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
     assert any(s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}} for s in denies)
@@ -47,6 +49,7 @@ def test_the_primary_owns_the_global_state_table_with_a_standby_replica(topology
 
 
 def test_the_state_table_is_encrypted_and_recoverable_in_every_replica(topology: Topology) -> None:
+    # GIVEN the global table  THEN it is encrypted at rest and every replica has point-in-time recovery
     table = only_resource(topology.template_json("controller", "primary"), "AWS::DynamoDB::GlobalTable")
     assert table["SSESpecification"]["SSEEnabled"] is True
     for replica in table["Replicas"]:

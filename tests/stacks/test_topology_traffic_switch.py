@@ -31,6 +31,8 @@ def test_the_switch_runs_the_traffic_switch_handler_from_the_lambdas_asset(topol
 
 
 def test_the_switch_url_is_public_for_route_53_health_checkers(topology: Topology) -> None:
+    # GIVEN the primary's regional stack  THEN the switch has an unauthenticated URL (health checkers
+    # cannot sign requests) pointing at the switch function
     template = topology.template_json("regional", "primary")
     function_id, _ = _switch_function(
         template, topology.names.function(topology.config.regions.primary, "traffic-switch")
