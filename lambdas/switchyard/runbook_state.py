@@ -20,7 +20,7 @@ class Approval(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    approved_by: str = Field(min_length=1, max_length=128, pattern=r"^[\w.@:/+=,-]+$")
+    approved_by: str = Field(min_length=1, max_length=128)
     approved_at: datetime
     note: str = Field(min_length=3, max_length=500, description="should state the lag the approver accepted")
 

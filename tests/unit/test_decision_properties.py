@@ -3,6 +3,7 @@ it never fails back automatically and never fails over without a quorum."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from switchyard.config import Detection, Regions
 from switchyard.decision import (
     GLOBAL_OBSERVER,
     DesiredView,
+    Evaluation,
     MonitorMemory,
     Signal,
     SignalSource,
@@ -64,6 +66,22 @@ def histories(draw: st.DrawFn) -> tuple[Detection, DesiredView, list[list[Signal
     return detection, desired, series
 
 
+def evaluations(
+    detection: Detection,
+    desired: DesiredView,
+    series: list[list[Signal]],
+    keep: Callable[[datetime, Signal], bool] = lambda _now, _signal: True,
+) -> Iterator[tuple[datetime, list[Signal], Evaluation]]:
+    """Evaluate a history minute by minute, carrying the memory as the monitor does."""
+    memory = MonitorMemory()
+    for minute, signals in enumerate(series):
+        now = START + timedelta(minutes=minute)
+        kept = [signal for signal in signals if keep(now, signal)]
+        evaluation = decide(detection=detection, regions=REGIONS, desired=desired, signals=kept, memory=memory, now=now)
+        memory = evaluation.memory
+        yield now, kept, evaluation
+
+
 @settings(max_examples=300, deadline=None)
 @given(histories())
 def test_never_an_automatic_failback_and_never_without_quorum(
@@ -71,16 +89,9 @@ def test_never_an_automatic_failback_and_never_without_quorum(
 ) -> None:
     # GIVEN any detection settings, desired state and history of observations
     detection, desired, series = history
-    memory = MonitorMemory()
-    for minute, signals in enumerate(series):
-        now = START + timedelta(minutes=minute)
 
-        # WHEN the decision evaluates each minute
-        evaluation = decide(
-            detection=detection, regions=REGIONS, desired=desired, signals=signals, memory=memory, now=now
-        )
-        memory = evaluation.memory
-
+    # WHEN the decision evaluates each minute
+    for now, signals, evaluation in evaluations(detection, desired, series):
         # THEN a failover always targets the other region, never the fenced one
         if evaluation.decision is Decision.FAIL_OVER:
             assert evaluation.target_region == REGIONS.other(desired.active_region)
@@ -103,20 +114,12 @@ def test_without_any_fresh_failing_signal_there_is_no_failover(
 ) -> None:
     # GIVEN any history in which failing signals are all stale or unknown
     detection, desired, series = history
-    memory = MonitorMemory()
-    for minute, signals in enumerate(series):
-        now = START + timedelta(minutes=minute)
-        quiet = [
-            signal
-            for signal in signals
-            if not signal.failing
-            or signal.observed_at is None
-            or (now - signal.observed_at).total_seconds() > detection.max_data_age_seconds
-        ]
 
-        # WHEN evaluated THEN never a failover
-        evaluation = decide(
-            detection=detection, regions=REGIONS, desired=desired, signals=quiet, memory=memory, now=now
-        )
-        memory = evaluation.memory
+    def quiet(now: datetime, signal: Signal) -> bool:
+        if signal.observed_at is None:
+            return True
+        return not signal.failing or (now - signal.observed_at).total_seconds() > detection.max_data_age_seconds
+
+    # WHEN evaluated THEN never a failover
+    for _now, _signals, evaluation in evaluations(detection, desired, series, keep=quiet):
         assert evaluation.decision is not Decision.FAIL_OVER

@@ -57,6 +57,18 @@ class Database(Protocol):
         ...
 
 
+def first_or_none(describe: Callable[[], dict[str, Any]], *, not_found: str, key: str) -> dict[str, Any] | None:
+    """The first item of a describe call's list, None when AWS says it does not exist."""
+    try:
+        response = describe()
+    except Exception as exc:
+        if error_code(exc) == not_found:
+            return None
+        raise
+    items: list[dict[str, Any]] = response.get(key, [])
+    return items[0] if items else None
+
+
 class ReplicationLagReader:
     """Latest value of a replication-lag metric in a region, in seconds (None: no data)."""
 
@@ -95,17 +107,12 @@ class RdsReplicaDatabase:
         self._lag = lag
 
     def _instance(self, region: str, *, best_effort: bool = False) -> dict[str, Any] | None:
-        identifier = self._names.db_instance(region)
-        try:
-            response = self._clients.client("rds", region, best_effort=best_effort).describe_db_instances(
-                DBInstanceIdentifier=identifier
-            )
-        except Exception as exc:
-            if error_code(exc) == "DBInstanceNotFound":
-                return None
-            raise
-        instances: list[dict[str, Any]] = response.get("DBInstances", [])
-        return instances[0] if instances else None
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        return first_or_none(
+            lambda: rds.describe_db_instances(DBInstanceIdentifier=self._names.db_instance(region)),
+            not_found="DBInstanceNotFound",
+            key="DBInstances",
+        )
 
     def _is_writable(self, region: str, instance: dict[str, Any]) -> bool:  # noqa: ARG002 - used by the model
         return not instance.get("ReadReplicaSourceDBInstanceIdentifier")
@@ -174,28 +181,20 @@ class AuroraGlobalDatabase:
         self._lag = lag
 
     def _global_cluster(self, region: str, *, best_effort: bool = False) -> dict[str, Any] | None:
-        try:
-            response = self._clients.client("rds", region, best_effort=best_effort).describe_global_clusters(
-                GlobalClusterIdentifier=self._names.global_cluster
-            )
-        except Exception as exc:
-            if error_code(exc) == "GlobalClusterNotFoundFault":
-                return None
-            raise
-        clusters: list[dict[str, Any]] = response.get("GlobalClusters", [])
-        return clusters[0] if clusters else None
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        return first_or_none(
+            lambda: rds.describe_global_clusters(GlobalClusterIdentifier=self._names.global_cluster),
+            not_found="GlobalClusterNotFoundFault",
+            key="GlobalClusters",
+        )
 
     def _cluster(self, region: str, *, best_effort: bool = False) -> dict[str, Any] | None:
-        try:
-            response = self._clients.client("rds", region, best_effort=best_effort).describe_db_clusters(
-                DBClusterIdentifier=self._names.db_cluster(region)
-            )
-        except Exception as exc:
-            if error_code(exc) == "DBClusterNotFoundFault":
-                return None
-            raise
-        clusters: list[dict[str, Any]] = response.get("DBClusters", [])
-        return clusters[0] if clusters else None
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        return first_or_none(
+            lambda: rds.describe_db_clusters(DBClusterIdentifier=self._names.db_cluster(region)),
+            not_found="DBClusterNotFoundFault",
+            key="DBClusters",
+        )
 
     def _member_is_writer(self, cluster_arn: str, global_cluster: dict[str, Any]) -> bool:
         return any(

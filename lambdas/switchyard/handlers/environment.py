@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from switchyard.config import ConfigError, EnvironmentConfig, _describe
 from switchyard.deps import RunbookDeps, build_runbook_deps
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
 CONFIG_VARIABLE = "SWITCHYARD_CONFIG"
 REGION_VARIABLE = "AWS_REGION"
 
@@ -27,6 +29,14 @@ _override: list[RunbookDeps] = []
 def describe_validation_error(exc: ValidationError) -> str:
     """The same "field 'x': why" wording the configuration loader uses."""
     return _describe(exc)
+
+
+def parse_event(model: type[ModelT], event: object, error: type[Exception], what: str) -> ModelT:
+    """Validate ``event`` as ``model`` or raise ``error`` naming each bad field."""
+    try:
+        return model.model_validate(event)
+    except ValidationError as exc:
+        raise error(f"not {what}: {describe_validation_error(exc)}") from exc
 
 
 def environment_config() -> EnvironmentConfig:

@@ -8,11 +8,11 @@ from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from switchyard.deps import RunbookDeps
-from switchyard.handlers.environment import describe_validation_error, handler_deps
-from switchyard.handlers.observability import logger, metrics, tracer
+from switchyard.handlers.environment import handler_deps, parse_event
+from switchyard.handlers.observability import logger, metric_name, metrics, tracer
 from switchyard.monitor import evaluate_once
 
 
@@ -30,18 +30,12 @@ class InvalidMonitorEventError(ValueError):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
-    try:
-        trigger = MonitorTrigger.model_validate(event)
-    except ValidationError as exc:
-        metrics.add_metric(name="InputRejected", unit=MetricUnit.Count, value=1)
-        raise InvalidMonitorEventError(f"not a monitor trigger: {describe_validation_error(exc)}") from exc
+    metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
+    trigger = parse_event(MonitorTrigger, event, InvalidMonitorEventError, "a monitor trigger")
     outcome = evaluate_once(handler_deps(deps))
     logger.info("monitor evaluated", extra={"trigger": trigger.detail_type, **outcome.as_dict()})
-    metrics.add_metric(name="Evaluations", unit=MetricUnit.Count, value=1)
     if outcome.decision is not None:
-        metrics.add_metric(
-            name=f"Decision{outcome.decision.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
-        )
+        metrics.add_metric(name=metric_name("Decision", outcome.decision.value), unit=MetricUnit.Count, value=1)
     if outcome.started_execution:
         metrics.add_metric(name="RunbookStarted", unit=MetricUnit.Count, value=0 if outcome.duplicate else 1)
     return outcome.as_dict()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 SERVICE = "switchyard"
 NAMESPACE = "Switchyard"
@@ -15,3 +16,10 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 def metric_name(prefix: str, value: str) -> str:
     """``metric_name("Decision", "fail_over") == "DecisionFailOver"``."""
     return prefix + value.title().replace("_", "").replace("-", "")
+
+
+def count_step(step: str, name: str) -> None:
+    """One count with a ``step`` dimension, flushed at once (no shared dimension state, so
+    concurrent step handlers in one process, as in the local harness, do not collide)."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="step", value=step)

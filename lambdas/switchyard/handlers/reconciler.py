@@ -6,10 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import ValidationError
 
 from switchyard.deps import RunbookDeps
-from switchyard.handlers.environment import describe_validation_error, handler_deps
+from switchyard.handlers.environment import handler_deps, parse_event
 from switchyard.handlers.observability import logger, metrics, tracer
 from switchyard.reconciler import reconcile_region
 
@@ -22,11 +21,8 @@ class InvalidReconcilerEventError(ValueError):
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
-    try:
-        EventBridgeModel.model_validate(event)
-    except ValidationError as exc:
-        metrics.add_metric(name="InputRejected", unit=MetricUnit.Count, value=1)
-        raise InvalidReconcilerEventError(f"not a scheduled event: {describe_validation_error(exc)}") from exc
+    metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
+    parse_event(EventBridgeModel, event, InvalidReconcilerEventError, "a scheduled event")
     convergence = reconcile_region(handler_deps(deps))
     logger.info("region reconciled", extra=convergence.as_dict())
     changed = convergence.after != convergence.before

@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import describe_validation_error, handler_deps
-from switchyard.handlers.observability import logger, metric_name, metrics, tracer
+from switchyard.handlers.observability import count_step, logger, metric_name, tracer
 from switchyard.model import Finding, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 from switchyard.steps import STEPS, RetryableStepError
@@ -45,30 +44,30 @@ def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> 
     except ValidationError as exc:
         problem = describe_validation_error(exc)
         logger.warning("runbook input rejected", extra={"step": step, "problem": problem})
-        metrics.add_metric(name="InputRejected", unit=MetricUnit.Count, value=1)
+        count_step(step, "InputRejected")
         if step == "validate":
             return _rejected(step, problem).model_dump(mode="json")
         raise InvalidRunbookInputError(problem) from exc
-    metrics.add_dimension(name="step", value=step)
     logger.append_keys(execution=state.holder, action=str(state.request.action), target=state.request.target_region)
     try:
         result = STEPS[step](state, handler_deps(deps))
     except RetryableStepError as exc:
         logger.warning("runbook step will be retried", extra={"step": step, "error": str(exc)})
-        metrics.add_metric(name="StepRetryable", unit=MetricUnit.Count, value=1)
+        count_step(step, "StepRetryable")
         raise
     logger.info(
         "runbook step finished",
         extra={"step": step, "status": str(result.status), "summary": result.message, "epoch": state.epoch},
     )
-    metrics.add_metric(name=metric_name("Step", result.status.value), unit=MetricUnit.Count, value=1)
+    count_step(step, metric_name("Step", result.status.value))
     return result.model_dump(mode="json")
 
 
 def _step_handler(step: str) -> Callable[..., dict[str, Any]]:
+    # Metrics go out per call through count_step (single_metric), not the shared Metrics
+    # buffer: the local harness runs the Parallel branch's handlers concurrently in one process.
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler
-    @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
         return run_step_handler(step, event, deps)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchyard.deps import RunbookDeps
-from switchyard.model import Action, Finding, Severity, StepResult, StepStatus
+from switchyard.model import Action, DesiredState, Finding, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 
 
@@ -41,6 +41,12 @@ class StepRun:
     @property
     def action(self) -> Action:
         return self.state.request.action
+
+    def read_desired(self, key: str = "desired_before") -> DesiredState | None:
+        """The target region's desired state, recorded in ``observed[key]``."""
+        desired = self.deps.state.read_desired(self.target)
+        self.observed[key] = desired.model_dump() if desired else None
+        return desired
 
     def finding(self, check: str, severity: Severity, message: str, **details: Any) -> None:
         self.findings.append(Finding(check=check, severity=severity, message=message, details=details))

@@ -25,8 +25,7 @@ def fence_old_primary(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if skipped := run.skip_dry_run():
         return skipped
     epoch = state.require_epoch()
-    desired = deps.state.read_desired(run.target)
-    run.observed["desired_before"] = desired.model_dump() if desired else None
+    desired = run.read_desired()
     if desired is not None and desired.epoch > epoch:
         run.finding(
             "epoch", Severity.BLOCKER, f"a newer epoch {desired.epoch} exists; this run (epoch {epoch}) is stale"

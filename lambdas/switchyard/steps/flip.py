@@ -21,8 +21,7 @@ def flip_traffic(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if skipped := run.skip_dry_run():
         return skipped
     epoch = state.require_epoch()
-    desired = deps.state.read_desired(run.target)
-    run.observed["desired_before"] = desired.model_dump() if desired else None
+    desired = run.read_desired()
     if desired is not None and desired.epoch == epoch and desired.active_region == run.target:
         return run.finish(StepStatus.NOOP, f"{run.target} already active at epoch {epoch}")
     refusal = _refuse_flip(run, desired, epoch)

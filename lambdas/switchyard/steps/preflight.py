@@ -63,6 +63,14 @@ def _check_source_reachable(run: StepRun) -> None:
     source = _best_effort(run, "source-database", lambda: run.deps.database.describe(run.source, best_effort=True))
     reachable = source is not None and source.available
     run.observed["source_database_reachable"] = reachable
+    target = run.observed.get("target_database", {})
+    if reachable and source.writable and target.get("writable"):
+        run.finding(
+            "two-writers",
+            Severity.BLOCKER,
+            f"both {source.identifier} and {target.get('identifier')} are writable: re-create {run.target}'s "
+            "database as a replica of the active one before a planned move",
+        )
     if not reachable:
         run.finding(
             "source-database",

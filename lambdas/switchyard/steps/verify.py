@@ -14,9 +14,9 @@ def verify_failover(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if skipped := run.skip_dry_run():
         return skipped
     epoch = state.require_epoch()
-    desired = deps.state.read_desired(run.target)
+    desired = run.read_desired("desired")
     readiness = target_readiness(deps, run.target)
-    run.observed.update({**readiness.observed, "desired": desired.model_dump() if desired else None})
+    run.observed.update(readiness.observed)
     problems = list(readiness.missing)
     if desired is None or desired.active_region != run.target or desired.epoch != epoch:
         problems.append(f"desired state is not active={run.target} at epoch {epoch}")
