@@ -38,7 +38,7 @@ unit: setup
 	$(BIN)/pytest
 
 synth: setup  ## cdk synth one environment into cdk.out
-	$(CDK) synth --all -c env=$(ENV) --quiet
+	$(CDK) synth -c env=$(ENV) --quiet
 
 bench: setup  ## print the benchmark numbers documented in the README
 	$(BIN)/python -m bench

@@ -36,6 +36,7 @@ class LatencyModel(BaseModel):
     step_overhead_seconds: float
     lambda_cold_start_seconds: float
     eventbridge_delivery_seconds: float
+    alias_record_ttl_seconds: float
     dark_region_call_timeout_seconds: float
 
 
@@ -71,20 +72,21 @@ def database_promotion_seconds(model: LatencyModel, *, engine: str, primary_reac
 def switch_seconds(model: LatencyModel, config: EnvironmentConfig) -> float:
     """From the desired-state write to clients resolving the new region: the target's
     switch health check must pass ``failure_threshold`` probes, then the calculated check
-    follows, then cached answers expire (TTL)."""
+    follows, then cached answers expire (the alias record's TTL)."""
     dns = config.dns
     return (
         model.dynamodb_global_replication_seconds
         + dns.health_check_interval_seconds * dns.health_check_failure_threshold
         + model.route53_aggregation_seconds
         + model.route53_calculated_seconds
-        + dns.ttl_seconds
+        + model.alias_record_ttl_seconds
     )
 
 
 def alarm_switch_seconds(model: LatencyModel, config: EnvironmentConfig) -> float:
     """The same flip through a CloudWatch-alarm health check, for comparison."""
-    return model.cloudwatch_alarm_switch_seconds + model.route53_calculated_seconds + config.dns.ttl_seconds
+    del config  # the same records; only the switch's health check differs
+    return model.cloudwatch_alarm_switch_seconds + model.route53_calculated_seconds + model.alias_record_ttl_seconds
 
 
 def project(
