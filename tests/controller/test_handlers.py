@@ -13,6 +13,8 @@ from switchyard.model import DesiredState, StepStatus
 from tests.controller.conftest import Controller, FakeLambdaContext, StaticProbe
 from tests.controller.test_fault_cases import SCHEDULED_EVENT, _alarm_everything, _evaluate
 
+NOW = "2026-11-24T21:00:00+00:00"
+
 
 def _document(config: Any, **request_changes: Any) -> dict[str, Any]:
     request = {
@@ -176,7 +178,7 @@ def test_reconciler_does_not_scale_down_while_a_runbook_holds_the_lock(
     # GIVEN a runbook holds the lock and has scaled the standby up before its flip
     standby = rds.config.regions.standby
     deps = rds.deps(standby)
-    deps.state.acquire_lock(standby, holder="run-1", now="2026-11-24T21:00:00+00:00", min_epoch=0)
+    deps.state.acquire_lock(standby, holder="run-1", now=NOW, min_epoch=0)
     deps.compute.set_desired(standby, rds.config.capacity.standby_scale_up_target)
 
     # WHEN the standby's reconciler runs
@@ -219,3 +221,24 @@ def test_monitor_in_manual_mode_notifies_once_and_starts_nothing(aurora: Control
     assert [outcome["notified"] for outcome in outcomes].count(True) == 1
     assert all(outcome["started_execution"] is None for outcome in outcomes)
     assert [call.operation for call in aurora.call_log.mutating() if call.service == "sns"] == ["Publish"]
+
+
+def test_reconciler_in_a_fenced_old_primary_scales_itself_down(
+    rds: Controller, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN the old primary's replica received a newer epoch that fences it
+    primary, standby = rds.config.regions.pair
+    deps = rds.deps(primary)
+    flipped = DesiredState(
+        active_region=standby, epoch=1, fenced_region=primary, updated_by="run-1", reason="failover", updated_at=NOW
+    )
+    deps.state.write_desired(primary, flipped)
+
+    # WHEN the old primary's reconciler runs
+    result = reconciler.handler(SCHEDULED_EVENT, lambda_context, deps=deps)
+
+    # THEN it went from the primary's size to the warm minimum
+    assert (result["before"], result["after"]) == (
+        rds.config.capacity.primary_desired,
+        rds.config.capacity.standby_warm_min,
+    )

@@ -1,0 +1,70 @@
+"""GIVEN the state table WHEN runbooks take the lock and write desired state THEN one
+holder at a time, epochs only grow, and the audit trail is append-only."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchyard.adapters.state import LockHeldError
+from switchyard.model import DesiredState
+from tests.controller.conftest import Controller
+
+NOW = "2026-11-24T21:00:00+00:00"
+
+
+def test_the_lock_has_one_holder_and_the_same_holder_gets_its_epoch_back(rds: Controller) -> None:
+    # GIVEN run-a holds the lock
+    store, region = rds.deps().state, rds.config.regions.standby
+    first = store.acquire_lock(region, holder="run-a", now=NOW, min_epoch=0)
+
+    # WHEN run-a asks again and run-b asks
+    again = store.acquire_lock(region, holder="run-a", now=NOW, min_epoch=0)
+    with pytest.raises(LockHeldError, match="run-a"):
+        store.acquire_lock(region, holder="run-b", now=NOW, min_epoch=0)
+
+    # THEN run-a got the same epoch and run-b got nothing
+    assert (first.epoch, again.epoch) == (1, 1)
+
+
+def test_epochs_grow_past_both_the_lock_and_the_desired_state(rds: Controller) -> None:
+    # GIVEN run-a held and released epoch 1, and the desired state is at epoch 5
+    store, region = rds.deps().state, rds.config.regions.standby
+    store.acquire_lock(region, holder="run-a", now=NOW, min_epoch=0)
+    assert store.release_lock(region, holder="run-a", now=NOW)
+
+    # WHEN run-b takes the lock
+    lock = store.acquire_lock(region, holder="run-b", now=NOW, min_epoch=5)
+
+    # THEN its epoch is above both
+    assert lock.epoch == 6
+
+
+def test_only_the_holder_can_release(rds: Controller) -> None:
+    store, region = rds.deps().state, rds.config.regions.standby
+    store.acquire_lock(region, holder="run-a", now=NOW, min_epoch=0)
+    assert not store.release_lock(region, holder="run-b", now=NOW)
+    assert store.read_lock(region).held
+
+
+def test_an_older_epoch_never_overwrites_a_newer_desired_state(rds: Controller) -> None:
+    # GIVEN the desired state at epoch 3
+    store, region = rds.deps().state, rds.config.regions.standby
+
+    def state(epoch: int, active: str) -> DesiredState:
+        return DesiredState(active_region=active, epoch=epoch, updated_by="t", reason="r", updated_at=NOW)
+
+    assert store.write_desired(region, state(3, region))
+
+    # WHEN a stale run writes epoch 2 THEN it is refused and epoch 3 stays
+    assert not store.write_desired(region, state(2, rds.config.regions.primary))
+    assert store.read_desired(region) == state(3, region)
+
+
+def test_audit_records_are_written_once(rds: Controller) -> None:
+    # GIVEN an audit record for an execution
+    store, region = rds.deps().state, rds.config.regions.standby
+    assert store.append_audit(region, execution="run-a", record={"outcome": "succeeded", "lag": 1.5})
+
+    # WHEN the same execution appends again THEN it is refused and the first record stays
+    assert not store.append_audit(region, execution="run-a", record={"outcome": "tampered"})
+    assert store.read_audit(region, execution="run-a")["outcome"] == "succeeded"
