@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from drill.stepfunctions import ApprovalRequest
 from tests.statemachine.conftest import RunbookWorld
 
 ABOVE_BUDGET_LAG_SECONDS = 300.0  # dev's RPO budget is 60 s
 STEPS_ALLOWED_TO_WRITE_ON_A_SAFE_STOP = {"lock", "release", "record"}
 
 
-def lag_above_budget(world: RunbookWorld) -> None:
+def start_paused_for_approval(world: RunbookWorld) -> tuple[str, ApprovalRequest]:
+    """Lag above the RPO budget, a failover started: its execution and the approval request it sent."""
     world.controller.clock.advance(600)  # the earlier datapoint leaves the lag lookback window
     world.controller.publish_lag(ABOVE_BUDGET_LAG_SECONDS)
+    execution = world.runbook.start(world.request(), name="failover-INC-42")
+    return execution, world.runbook.next_approval_request(timeout_seconds=15)
 
 
 def steps_that_wrote(world: RunbookWorld) -> set[str]:
@@ -18,12 +22,9 @@ def steps_that_wrote(world: RunbookWorld) -> set[str]:
 
 
 def test_lag_above_budget_pauses_for_an_approval_that_states_the_lag(standby: RunbookWorld) -> None:
-    # GIVEN lag above the RPO budget
-    lag_above_budget(standby)
+    # GIVEN lag above the RPO budget WHEN a failover starts
     with standby.handlers():
-        # WHEN a failover starts
-        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
-        request = standby.runbook.next_approval_request(timeout_seconds=15)
+        execution, request = start_paused_for_approval(standby)
         # THEN an approval request carrying the lag and the findings goes to the topic, nothing changed yet
         preflight = request.message["preflight"]
         assert preflight["observed"]["replication_lag_seconds"] == ABOVE_BUDGET_LAG_SECONDS
@@ -37,10 +38,8 @@ def test_lag_above_budget_pauses_for_an_approval_that_states_the_lag(standby: Ru
 
 def test_an_approved_failover_continues_and_completes(standby: RunbookWorld) -> None:
     # GIVEN a failover paused for approval
-    lag_above_budget(standby)
     with standby.handlers():
-        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
-        request = standby.runbook.next_approval_request(timeout_seconds=15)
+        execution, request = start_paused_for_approval(standby)
         # WHEN an operator approves with a note
         standby.approve(request.task_token, "accept 300 s of lag, orders replayable")
         report = standby.runbook.wait(execution)
@@ -56,10 +55,8 @@ def test_an_approved_failover_continues_and_completes(standby: RunbookWorld) -> 
 
 def test_a_rejected_approval_stops_safely_and_releases_the_lock(standby: RunbookWorld) -> None:
     # GIVEN a failover paused for approval
-    lag_above_budget(standby)
     with standby.handlers():
-        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
-        request = standby.runbook.next_approval_request(timeout_seconds=15)
+        execution, request = start_paused_for_approval(standby)
         # WHEN an operator rejects it
         standby.reject(request.task_token, "lag is falling, wait for a switchover")
         report = standby.runbook.wait(execution)
