@@ -158,7 +158,7 @@ class Invocation:
 
 
 @dataclass
-class _LambdaContext:
+class LambdaContext:
     """The attributes of the Lambda context object that Powertools reads."""
 
     function_name: str
@@ -193,7 +193,7 @@ def _run_handler_in_process(invocations: list[Invocation], call_log: ApiCallLog 
     ) -> bytes:
         function = backend.get_function(function_name, qualifier)
         event = json.loads(body) if body else {}
-        context = _LambdaContext(function.function_name, function.function_arn)
+        context = LambdaContext(function.function_name, function.function_arn)
         started = time.monotonic()
         error_type: str | None = None
         step = function.handler.rpartition(".")[2]
@@ -211,7 +211,8 @@ def _run_handler_in_process(invocations: list[Invocation], call_log: ApiCallLog 
 
 
 @contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def scoped_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the block and restore the previous values after it."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:
@@ -429,7 +430,7 @@ def local_runbook(
         _configure_moto_server(endpoint_url)
     runbook = LocalRunbook(config, region, endpoint_url=endpoint_url, timeout_seconds=timeout_seconds)
     with (
-        _environment(env),
+        scoped_environment(env),
         mock.patch.object(LambdaSimpleBackend, "invoke", _run_handler_in_process(runbook.invocations, call_log)),
         mock.patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause),
     ):
