@@ -158,6 +158,15 @@ def local_request(args: argparse.Namespace, config: EnvironmentConfig, *, reques
     return request
 
 
+def check_region(config: EnvironmentConfig, region: str) -> str:
+    """``region`` when it is one of the environment's pair; a usage error otherwise."""
+    try:
+        config.regions.other(region)
+    except ValueError as exc:
+        raise CliError(ExitCode.USAGE, str(exc)) from exc
+    return region
+
+
 def execution_name(request: RunbookInput, attempt: int = 1) -> str:
     """Deterministic: the same action for the same incident is the same execution."""
     if attempt < 1:
@@ -305,7 +314,7 @@ def run_status(args: argparse.Namespace, session: Session) -> ExitCode:
     config = session.config
     regions = [args.region] if args.region else list(config.regions.pair)
     for region in regions:
-        config.regions.other(region)
+        check_region(config, region)
     session.say(
         f"{config.name} ({config.application}): primary {config.regions.primary}, standby {config.regions.standby}, "
         f"mode {config.mode}, RPO budget {config.rpo_budget_seconds} s"
@@ -346,7 +355,7 @@ def run_status(args: argparse.Namespace, session: Session) -> ExitCode:
 
 def run_approve(args: argparse.Namespace, session: Session) -> ExitCode:
     config = session.config
-    config.regions.other(args.region)
+    check_region(config, args.region)
     note = args.reason
     if len(note.strip()) < 3:
         raise CliError(ExitCode.USAGE, "--reason must say what you accept or why you reject (3+ characters)")
@@ -377,7 +386,7 @@ def run_approve(args: argparse.Namespace, session: Session) -> ExitCode:
 
 
 def run_unlock(args: argparse.Namespace, session: Session) -> ExitCode:
-    session.config.regions.other(args.region)
+    check_region(session.config, args.region)
     store = session.state_store()
     lock = store.read_lock(args.region)
     if lock is None or not lock.held:
@@ -429,9 +438,6 @@ def main(
     except CliError as exc:
         print(f"switchyard: {exc}", file=err)
         return exc.code
-    except ValueError as exc:  # a region outside the pair, and the like
-        print(f"switchyard: {exc}", file=err)
-        return ExitCode.USAGE
     except (ClientError, BotoCoreError) as exc:
         print(f"switchyard: AWS call failed: {exc}", file=err)
         return ExitCode.AWS_ERROR

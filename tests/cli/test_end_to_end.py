@@ -46,3 +46,34 @@ def test_approve_finds_the_waiting_execution_and_lets_it_continue(standby: Runbo
     assert "replication lag 300.0 s" in out
     assert "switchyard approve --env dev --region us-west-2 --execution failover-INC-9" in follower_out.getvalue()
     assert follower_code == [ExitCode.OK], follower_out.getvalue()
+
+
+def test_unlock_releases_a_lock_kept_by_a_finished_execution(standby: RunbookWorld) -> None:
+    # GIVEN a finished execution whose lock was kept (as the after-changes failure path does)
+    store = standby.controller.deps(standby.region).state
+    store.acquire_lock(standby.region, holder="failover-INC-7", now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    standby.runbook.run(standby.request(reason="x"), name="failover-INC-7")  # ends at once: invalid reason
+    # WHEN an operator unlocks it
+    code, out = cli(
+        "unlock", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-7",
+        "--reason", "state checked by hand", "--yes",
+    )  # fmt: skip
+    # THEN the lock is free
+    assert code == ExitCode.OK, out
+    lock = standby.lock()
+    assert lock is not None
+    assert not lock.held
+
+
+def test_unlock_refuses_a_lock_held_by_another_execution(standby: RunbookWorld) -> None:
+    store = standby.controller.deps(standby.region).state
+    store.acquire_lock(standby.region, holder="failover-INC-7", now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    code, out = cli(
+        "unlock", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-8",
+        "--reason", "wrong one", "--yes",
+    )  # fmt: skip
+    assert code == ExitCode.USAGE
+    assert "held by 'failover-INC-7'" in out
+    lock = standby.lock()
+    assert lock is not None
+    assert lock.held

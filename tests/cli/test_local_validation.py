@@ -114,3 +114,14 @@ def test_execution_names_are_deterministic_per_action_and_incident(dev_config: E
     )
     assert execution_name(request) == execution_name(request) == "failover-INC-42"
     assert execution_name(request, 2) == "failover-INC-42-attempt2"
+
+
+@pytest.mark.parametrize("command", ["status", "approve", "unlock"])
+def test_a_region_outside_the_pair_is_rejected_before_any_aws_call(command: str, aws_calls: list[str]) -> None:
+    argv = [command, "--env", "dev", "--region", "ap-south-1"]
+    if command != "status":
+        argv += ["--execution", "failover-INC-42", "--reason", "because"]
+    code, err = run(argv)
+    assert code == ExitCode.USAGE
+    assert "not one of the configured pair" in err
+    assert aws_calls == []
