@@ -77,3 +77,15 @@ def test_unlock_refuses_a_lock_held_by_another_execution(standby: RunbookWorld) 
     lock = standby.lock()
     assert lock is not None
     assert lock.held
+
+
+def test_readiness_with_a_blocker_exits_not_ready_and_names_it(standby: RunbookWorld) -> None:
+    # GIVEN another runbook holds the lock (a preflight blocker)
+    store = standby.controller.deps(standby.region).state
+    store.acquire_lock(standby.region, holder="failover-INC-7", now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    # WHEN an operator checks readiness
+    code, out = cli("readiness", "--env", "dev", "--region", "us-west-2", "--incident", "check-3")
+    # THEN the dry run itself succeeded but the CLI says NOT READY with the blocker
+    assert code == ExitCode.NOT_READY, out
+    assert "[blocker] lock" in out
+    assert "NOT READY" in out
