@@ -3,7 +3,7 @@
 What the stacks would deploy, as moto stores it: in both regions the state table
 (``pk``), the SNS topic, the bucket (versioned; the primary's replicates to the
 standby's), the ASG with its launch template at its role's capacity, the health-signal
-alarms (state OK) and Route 53 health checks tagged for the region; the database as an
+alarms (state OK) and the region's Route 53 health checks named as the DNS stack names them; the database as an
 RDS primary plus cross-region read replica, or an Aurora global cluster with one
 regional cluster per region; the desired state (primary active, epoch 0).
 
@@ -209,12 +209,14 @@ def set_alarm_state(
 
 
 def _health_checks(config: EnvironmentConfig, region: str, endpoint_url: str | None) -> list[str]:
+    """The region's three checks as the DNS stack names them: the load balancer's, the
+    traffic switch's, and the calculated check of the failover record that needs both."""
     route53 = _client("route53", "us-east-1", endpoint_url)
     names = Names(config)
     ids = []
-    for purpose in ("endpoint", "switch"):
+    for purpose in ("load-balancer", "traffic-switch"):
         check = route53.create_health_check(
-            CallerReference=f"{names.prefix}-{region}-{purpose}",
+            CallerReference=names.health_check(region, purpose),
             HealthCheckConfig={
                 "Type": "HTTPS",
                 "FullyQualifiedDomainName": f"{purpose}.{region}.{config.dns.zone_name}",
@@ -224,15 +226,18 @@ def _health_checks(config: EnvironmentConfig, region: str, endpoint_url: str | N
                 "FailureThreshold": config.dns.health_check_failure_threshold,
             },
         )["HealthCheck"]
+        ids.append(check["Id"])
+    calculated = route53.create_health_check(
+        CallerReference=names.health_check(region, "region"),
+        HealthCheckConfig={"Type": "CALCULATED", "ChildHealthChecks": list(ids), "HealthThreshold": len(ids)},
+    )["HealthCheck"]
+    ids.append(calculated["Id"])
+    for purpose, check_id in zip(("load-balancer", "traffic-switch", "region"), ids, strict=True):
         route53.change_tags_for_resource(
             ResourceType="healthcheck",
-            ResourceId=check["Id"],
-            AddTags=[
-                {"Key": "switchyard:environment", "Value": config.name},
-                {"Key": "switchyard:region", "Value": region},
-            ],
+            ResourceId=check_id,
+            AddTags=[{"Key": "Name", "Value": names.health_check(region, purpose)}],
         )
-        ids.append(check["Id"])
     return ids
 
 

@@ -4,8 +4,11 @@ A pure function of the observations, the desired state and the monitor's memory 
 its previous evaluation; it returns the decision, the new memory and the reasons.
 
 - Quorum: at least ``detection.quorum`` independent sources (Route 53 checks, the
-  region's alarms, the controller's probe) must be failing, and at least one failing
-  signal must be observed from outside the watched region.
+  region's alarms, the controller's probe, the region's replicated heartbeat) must be
+  failing, and at least one failing signal must be observed from outside the watched
+  region. The probe and the heartbeat are read from the observer's own region, so a
+  dark region whose own APIs (and, for us-east-1, Route 53's) are unreadable can
+  still be judged without them.
 - Missing or stale data (older than ``detection.max_data_age_seconds``) is not an
   outage: it counts neither as failing nor as healthy.
 - Hysteresis: ``fail_after_evaluations`` evaluations with quorum are needed to fail over;
@@ -34,6 +37,10 @@ class SignalSource(StrEnum):
     ROUTE53 = "route53"
     ALARMS = "cloudwatch-alarms"
     PROBE = "probe"
+    FRESHNESS = "data-freshness"  # the watched region's heartbeat, as replicated to the observer
+
+
+HEARTBEAT_STALE_AFTER_EVALUATIONS = 3
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,19 @@ class Evaluation:
     target_region: str | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
     failing_sources: tuple[str, ...] = field(default_factory=tuple)
+
+
+def heartbeat_signal(
+    heartbeat_at: datetime | None, *, now: datetime, detection: Detection, observer_region: str
+) -> Signal:
+    """Data freshness: the watched region writes a heartbeat every minute into the global
+    table; the observer reads its own replica. Stale after three evaluation intervals;
+    never seen is missing data, not an outage."""
+    if heartbeat_at is None:
+        return Signal("heartbeat", SignalSource.FRESHNESS, observer_region, None, None)
+    stale_after = HEARTBEAT_STALE_AFTER_EVALUATIONS * detection.evaluation_interval_seconds
+    failing = (now - heartbeat_at).total_seconds() > stale_after
+    return Signal("heartbeat", SignalSource.FRESHNESS, observer_region, failing, now)
 
 
 def fresh_signals(signals: list[Signal], *, now: datetime, max_age_seconds: int) -> list[Signal]:

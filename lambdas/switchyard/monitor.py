@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from switchyard.decision import DesiredView, Evaluation, MonitorMemory, decide
+from switchyard.decision import DesiredView, Evaluation, MonitorMemory, decide, heartbeat_signal
 from switchyard.deps import RunbookDeps
 from switchyard.model import Action, Decision, RunbookInput
 
@@ -71,9 +71,15 @@ def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
         active_region=desired.active_region,
         epoch=desired.epoch,
         fenced_region=desired.fenced_region,
-        last_change_at=_parse_time(desired.updated_at),
+        last_change_at=_parse_time(desired.updated_at) if desired.epoch > 0 else None,  # epoch 0: the deployment
     )
-    signals = deps.health.observe(desired.active_region, observer_region=region)
+    heartbeat = deps.state.read_heartbeat(region, of_region=desired.active_region)
+    signals = [
+        *deps.health.observe(desired.active_region, observer_region=region),
+        heartbeat_signal(
+            _parse_time(heartbeat) if heartbeat else None, now=now, detection=config.detection, observer_region=region
+        ),
+    ]
     evaluation = decide(
         detection=config.detection, regions=config.regions, desired=view, signals=signals, memory=memory, now=now
     )

@@ -1,7 +1,8 @@
 """Constant work for one region: converge its ASG to the capacity its role needs now.
 
 Reads this region's replica of the desired state every run, whether or not anything
-changed. Active: the primary's size (``primary_desired``) in the configured primary,
+changed, and writes this region's heartbeat (the other region's data-freshness signal).
+Active: the primary's size (``primary_desired``) in the configured primary,
 ``standby_scale_up_target`` in the configured standby. Not active or fenced: the warm
 minimum. While a runbook holds the lock it only scales up, never down, so it cannot
 undo a failover's scale-up before the flip.
@@ -44,6 +45,7 @@ def wanted_capacity(deps: RunbookDeps, desired: DesiredState | None) -> tuple[st
 
 
 def reconcile_region(deps: RunbookDeps) -> Convergence:
+    deps.state.write_heartbeat(deps.region, at=deps.now_iso())  # data freshness, read by the other region
     desired = deps.state.read_desired(deps.region)
     role, wanted = wanted_capacity(deps, desired)
     lock = deps.state.read_lock(deps.region)

@@ -131,6 +131,15 @@ class Controller:
         """A plain client for arranging the world (not recorded, no injected faults)."""
         return SHARED_SESSION.client(service, region_name=region)
 
+    def replicate_heartbeat(self, of_region: str, *, into: str) -> None:
+        """Put ``of_region``'s heartbeat, stamped now, into ``into``'s replica, as
+        global-table replication would (moto keeps each region's table apart)."""
+        key = f"heartbeat#{self.config.application}#{of_region}"
+        self.aws("dynamodb", into).put_item(
+            TableName=self.topology.names.state_table,
+            Item={"pk": {"S": key}, "at": {"S": self.clock().isoformat()}},
+        )
+
     def publish_lag(self, seconds: float) -> None:
         publish_replication_lag(self.config, seconds, at=self.clock() - timedelta(seconds=30))
 

@@ -264,3 +264,38 @@ def test_an_approval_lets_the_aurora_failover_with_data_loss_proceed(aurora: Con
     assert result.observed["operation"] == "FailoverGlobalCluster"
     assert result.observed["approval"]["approved_by"] == "oncall"
     assert deps.database.describe(aurora.config.regions.standby).writable
+
+
+# -- a dark region, judged without its own APIs ------------------------------------------------
+def test_a_dark_primary_is_failed_over_on_signals_read_from_the_standby(rds: Controller) -> None:
+    # GIVEN us-east-1 (the primary, and Route 53's API) is dark: its alarms and health checks are unreadable
+    primary, standby = rds.config.regions.pair
+    arn = _state_machine(rds, standby)
+    rds.replicate_heartbeat(primary, into=standby)  # its last heartbeat before going dark
+    rds.clock.advance(10 * 60)
+    rds.outage(primary)
+    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+
+    # WHEN the standby's monitor evaluates for three minutes
+    outcomes = _evaluate(rds, deps, 3)
+
+    # THEN the probe and the stale heartbeat, both seen from the standby, are a quorum: it fails over
+    assert outcomes[-1]["decision"] == Decision.FAIL_OVER
+    assert [execution["name"] for execution in _executions(rds, arn, standby)] == [
+        f"auto-failover-to-{standby}-from-epoch-0"
+    ]
+
+
+def test_a_fresh_heartbeat_and_a_failing_probe_alone_do_not_fail_over(rds: Controller) -> None:
+    # GIVEN the primary keeps its heartbeat fresh while only the probe fails
+    primary, standby = rds.config.regions.pair
+    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+
+    # WHEN the monitor evaluates for five minutes, the heartbeat refreshed each minute
+    decisions = []
+    for _ in range(5):
+        rds.replicate_heartbeat(primary, into=standby)
+        decisions.extend(outcome["decision"] for outcome in _evaluate(rds, deps, 1))
+
+    # THEN no failover
+    assert Decision.FAIL_OVER not in decisions

@@ -170,6 +170,8 @@ def test_reconciler_converges_each_region_to_its_role(rds: Controller, lambda_co
     # THEN it went back to the warm minimum
     assert (result["role"], result["after"]) == ("standby", rds.config.capacity.standby_warm_min)
     assert deps.compute.describe(standby).desired == rds.config.capacity.standby_warm_min
+    # AND it left its heartbeat for the other region's monitor
+    assert deps.state.read_heartbeat(standby, of_region=standby) == rds.clock().isoformat()
 
 
 def test_reconciler_does_not_scale_down_while_a_runbook_holds_the_lock(

@@ -17,6 +17,7 @@ from switchyard.decision import (
     Signal,
     SignalSource,
     decide,
+    heartbeat_signal,
 )
 from switchyard.model import Decision
 
@@ -203,3 +204,16 @@ def test_memory_resets_when_the_active_region_or_epoch_changes(epoch_changes: bo
 
     # THEN the count restarts only for a new epoch
     assert evaluation.memory.failing_evaluations == (1 if epoch_changes else 3)
+
+
+@pytest.mark.parametrize(
+    ("age_seconds", "failing"),
+    [(None, None), (60, False), (180, False), (181, True), (3600, True)],
+)
+def test_heartbeat_is_stale_after_three_evaluation_intervals(age_seconds: int | None, failing: bool | None) -> None:
+    # GIVEN a heartbeat of the given age (None: never seen)
+    heartbeat = None if age_seconds is None else START - timedelta(seconds=age_seconds)
+
+    # WHEN turned into a signal THEN it fails only when stale, and is missing when never seen
+    signal = heartbeat_signal(heartbeat, now=START, detection=DETECTION, observer_region=STANDBY)
+    assert (signal.source, signal.observed_from, signal.failing) == (SignalSource.FRESHNESS, STANDBY, failing)

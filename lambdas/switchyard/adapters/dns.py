@@ -2,7 +2,7 @@
 
 Route 53 record changes go through its control plane in us-east-1, which a regional
 failover must not depend on; the flip itself is a write to the desired-state table.
-The failover records carry ``SetIdentifier = <region>`` (the DNS stack's convention);
+The failover records carry ``SetIdentifier = Names.failover_record_set_identifier(region)``;
 the fallback makes the target's record PRIMARY and the other one SECONDARY in one
 atomic change batch, with short timeouts and a single attempt.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from switchyard.config import EnvironmentConfig
+from switchyard.naming import Names
 from switchyard.retry import ClientFactory
 
 ROUTE53_REGION = "us-east-1"
@@ -26,6 +27,7 @@ class TrafficRecords(Protocol):
 class Route53FailoverRecords:
     def __init__(self, config: EnvironmentConfig, clients: ClientFactory) -> None:
         self._config = config
+        self._names = Names(config)
         self._clients = clients
 
     def make_primary(self, region: str) -> bool:
@@ -41,7 +43,11 @@ class Route53FailoverRecords:
         ]
         changes: list[dict[str, Any]] = []
         for record in records:
-            wanted = "PRIMARY" if record.get("SetIdentifier") == region else "SECONDARY"
+            wanted = (
+                "PRIMARY"
+                if record.get("SetIdentifier") == self._names.failover_record_set_identifier(region)
+                else "SECONDARY"
+            )
             if record["Failover"] != wanted:
                 changes.append({"Action": "UPSERT", "ResourceRecordSet": {**record, "Failover": wanted}})
         if not changes:

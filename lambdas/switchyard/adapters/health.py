@@ -1,8 +1,10 @@
 """Health signals about one region, gathered from independent sources:
 
-- Route 53 health checks of that region (observed by Route 53 checkers worldwide, so
-  from outside the region); found by their tags ``switchyard:environment`` and
-  ``switchyard:region``;
+- the Route 53 health check of that region's load balancer (observed by Route 53
+  checkers worldwide, so from outside the region), found by its ``Name`` tag
+  ``Names.health_check(region, "load-balancer")``. The traffic-switch and calculated
+  checks are not signals: they follow the controller's own switch, which would make
+  the decision circular;
 - the CloudWatch alarms of ``HEALTH_SIGNAL_ALARMS`` in that region (inside it);
 - the controller's own HTTP probe of the public endpoint from the observer's region.
 
@@ -16,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
@@ -26,8 +28,8 @@ from switchyard.retry import ClientFactory
 
 Clock = Callable[[], datetime]
 ROUTE53_REGION = "us-east-1"
-TAG_ENVIRONMENT = "switchyard:environment"
-TAG_REGION = "switchyard:region"
+HEALTH_CHECK_PURPOSES = ("load-balancer", "traffic-switch", "region")
+SIGNAL_HEALTH_CHECK = "load-balancer"
 PROBE_TIMEOUT_SECONDS = 3.0
 
 
@@ -58,8 +60,8 @@ class HttpProbe:
 class HealthSignals(Protocol):
     def observe(self, watched_region: str, *, observer_region: str) -> list[Signal]: ...
 
-    def health_check_ids(self, watched_region: str) -> list[str]:
-        """The Route 53 health checks of ``watched_region`` (best-effort read)."""
+    def health_checks(self, watched_region: str) -> dict[str, str]:
+        """The Route 53 health checks of ``watched_region`` by purpose -> id (best-effort read)."""
         ...
 
 
@@ -78,39 +80,41 @@ class AwsHealthSignals:
             self.probe_signal(observer_region),
         ]
 
-    def health_check_ids(self, watched_region: str) -> list[str]:
+    def health_checks(self, watched_region: str) -> dict[str, str]:
         route53 = self._clients.client("route53", ROUTE53_REGION, best_effort=True)
-        return self._health_check_ids(route53, watched_region)
-
-    def _health_check_ids(self, route53: Any, watched_region: str) -> list[str]:
+        wanted = {self._names.health_check(watched_region, purpose): purpose for purpose in HEALTH_CHECK_PURPOSES}
         ids = [check["Id"] for check in route53.list_health_checks().get("HealthChecks", [])]
-        mine: list[str] = []
+        found: dict[str, str] = {}
         for start in range(0, len(ids), 10):
             response = route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[start : start + 10])
             for tag_set in response.get("ResourceTagSets", []):
-                tags = {tag["Key"]: tag["Value"] for tag in tag_set.get("Tags", [])}
-                if tags.get(TAG_ENVIRONMENT) == self._config.name and tags.get(TAG_REGION) == watched_region:
-                    mine.append(tag_set["ResourceId"])
-        return sorted(mine)
+                name = {tag["Key"]: tag["Value"] for tag in tag_set.get("Tags", [])}.get("Name")
+                if name in wanted:
+                    found[wanted[name]] = tag_set["ResourceId"]
+        return found
+
+    def health_check_ids(self, watched_region: str) -> list[str]:
+        """IDs of the region's checks that are health signals (the load balancer's)."""
+        check_id = self.health_checks(watched_region).get(SIGNAL_HEALTH_CHECK)
+        return [check_id] if check_id else []
 
     def route53_signals(self, watched_region: str) -> list[Signal]:
-        now = self._clock()
+        """The load balancer's check: failing when most Route 53 checkers report failure."""
+        missing = [Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None)]
         try:
+            check_ids = self.health_check_ids(watched_region)
+            if not check_ids:
+                return missing
+            check_id = check_ids[0]
             route53 = self._clients.client("route53", ROUTE53_REGION, best_effort=True)
-            check_ids = self._health_check_ids(route53, watched_region)
-            signals = []
-            for check_id in check_ids:
-                observations = route53.get_health_check_status(HealthCheckId=check_id).get(
-                    "HealthCheckObservations", []
-                )
-                reports = [str(item.get("StatusReport", {}).get("Status", "")) for item in observations]
-                failing: bool | None = None
-                if reports:
-                    failing = sum(report.startswith("Failure") for report in reports) * 2 > len(reports)
-                signals.append(Signal(f"route53:{check_id}", SignalSource.ROUTE53, GLOBAL_OBSERVER, failing, now))
+            observations = route53.get_health_check_status(HealthCheckId=check_id).get("HealthCheckObservations", [])
         except Exception:  # noqa: BLE001 - an unreadable source is missing data, not an outage
-            return [Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None)]
-        return signals or [Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None)]
+            return missing
+        reports = [str(item.get("StatusReport", {}).get("Status", "")) for item in observations]
+        if not reports:
+            return missing
+        failing = sum(report.startswith("Failure") for report in reports) * 2 > len(reports)
+        return [Signal(f"route53:{check_id}", SignalSource.ROUTE53, GLOBAL_OBSERVER, failing, self._clock())]
 
     def alarm_signals(self, watched_region: str) -> list[Signal]:
         now = self._clock()

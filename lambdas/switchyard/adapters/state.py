@@ -8,6 +8,8 @@ Items (one table, one key attribute):
   increasing epoch (the fencing token); the same holder re-acquiring gets its epoch back.
 - ``monitor#<app>#<region>``: the health monitor's memory in that region.
 - ``audit#<app>#<execution>``: one append-only record per runbook execution.
+- ``heartbeat#<app>#<region>``: when that region's reconciler last ran (data freshness:
+  the other region reads it from its own replica).
 
 Every call names the region whose replica it reads or writes, so a step can stay in
 its own (target) region: the data plane of the global table, no control plane.
@@ -98,6 +100,14 @@ class StateStore(Protocol):
     def read_monitor_memory(self, region: str) -> dict[str, Any] | None: ...
 
     def write_monitor_memory(self, region: str, memory: dict[str, Any]) -> None: ...
+
+    def write_heartbeat(self, region: str, *, at: str) -> None:
+        """``region``'s heartbeat, into its own replica."""
+        ...
+
+    def read_heartbeat(self, region: str, *, of_region: str) -> str | None:
+        """``of_region``'s last heartbeat as ``region``'s replica has it."""
+        ...
 
 
 class DynamoStateStore:
@@ -239,3 +249,14 @@ class DynamoStateStore:
 
     def write_monitor_memory(self, region: str, memory: dict[str, Any]) -> None:
         self._put(region, {**memory, KEY: self._monitor_key(region)})
+
+    # -- heartbeat ---------------------------------------------------------------------
+    def _heartbeat_key(self, region: str) -> str:
+        return f"heartbeat#{self._application}#{region}"
+
+    def write_heartbeat(self, region: str, *, at: str) -> None:
+        self._put(region, {KEY: self._heartbeat_key(region), "at": at})
+
+    def read_heartbeat(self, region: str, *, of_region: str) -> str | None:
+        item = self._get(region, self._heartbeat_key(of_region))
+        return str(item["at"]) if item else None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchyard.adapters.health import HEALTH_CHECK_PURPOSES
 from switchyard.deps import RunbookDeps
 from switchyard.model import Action, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
@@ -127,12 +128,13 @@ def _check_storage(run: StepRun) -> None:
 
 
 def _check_health_checks(run: StepRun) -> None:
-    ids = _best_effort(run, "health-checks", lambda: run.deps.health.health_check_ids(run.target))
-    if ids is None:
+    checks = _best_effort(run, "health-checks", lambda: run.deps.health.health_checks(run.target))
+    if checks is None:
         return
-    run.observed["target_health_checks"] = ids
-    if not ids:
-        run.finding("health-checks", Severity.WARNING, f"no Route 53 health checks tagged for {run.target}")
+    run.observed["target_health_checks"] = checks
+    missing = [purpose for purpose in HEALTH_CHECK_PURPOSES if purpose not in checks]
+    if missing:
+        run.finding("health-checks", Severity.WARNING, f"{run.target} lacks Route 53 health checks: {missing}")
 
 
 def _check_lock(run: StepRun) -> None:
