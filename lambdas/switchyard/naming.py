@@ -81,6 +81,14 @@ class Names:
     def alarm(self, region: str, purpose: str) -> str:
         return f"{self.prefix}-{region}-{purpose}"
 
+    def health_check(self, region: str, purpose: str) -> str:
+        """``Name`` tag of a Route 53 health check of ``region``: purpose "load-balancer",
+        "traffic-switch" or "region" (the calculated check of the failover record)."""
+        return f"{self.prefix}-{region}-{purpose}"
+
+    def failover_record_set_identifier(self, region: str) -> str:
+        return f"{self.prefix}-{region}"
+
     def operator_role(self, region: str) -> str:
         return f"{self.prefix}-{region}-operator"
 
