@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from drill.stepfunctions import ApprovalRequest
-from tests.statemachine.conftest import RunbookWorld
+from switchyard.config import EnvironmentConfig
+from tests.statemachine.conftest import RunbookWorld, runbook_world
 
 ABOVE_BUDGET_LAG_SECONDS = 300.0  # dev's RPO budget is 60 s
 STEPS_ALLOWED_TO_WRITE_ON_A_SAFE_STOP = {"lock", "release", "record"}
@@ -114,3 +115,18 @@ def test_a_lock_held_by_another_run_stops_without_touching_it(standby: RunbookWo
     desired = standby.desired()
     assert desired is not None
     assert desired.epoch == 0
+
+
+def test_manual_mode_asks_for_approval_even_with_lag_in_budget(prod_config: EnvironmentConfig) -> None:
+    # GIVEN prod (Aurora global database, manual mode) with the replica caught up
+    with runbook_world(prod_config, prod_config.regions.standby) as world, world.handlers():
+        world.controller.clock.advance(600)
+        world.controller.publish_lag(0.0)
+        # WHEN a failover starts
+        execution = world.runbook.start(world.request(), name="failover-INC-42")
+        request = world.runbook.next_approval_request(timeout_seconds=15)
+        # THEN it pauses for a human because of the mode, not the lag
+        assert "manual mode" in request.message["preflight"]["observed"]["approval_reason"]
+        world.approve(request.task_token, "manual mode: go ahead, lag is zero")
+        report = world.runbook.wait(execution)
+    assert report.status == "SUCCEEDED", report.cause
