@@ -99,6 +99,20 @@ def test_a_step_that_keeps_failing_is_recorded_keeps_the_lock_and_leaves_traffic
     assert audit is not None
 
 
+def test_a_transient_failure_is_retried_by_the_state_machine_and_the_run_completes(standby: RunbookWorld) -> None:
+    # GIVEN promotion throttled long enough to exhaust one invocation's own retries (4 attempts)
+    injected = standby.controller.fail("rds", "PromoteReadReplica", "Throttling", times=4)
+    # WHEN a failover executes
+    report = standby.run(standby.request(), name="failover-INC-42")
+    # THEN the Retry on RetryableStepError ran promote again and the runbook completed, promoting once
+    assert report.status == "SUCCEEDED", report.cause
+    assert len(injected) == 4
+    promote_runs = [i for i in standby.runbook.invocations if i.handler.endswith(".promote")]
+    assert [run.error_type for run in promote_runs] == ["RetryableStepError", None]
+    attempts = standby.controller.call_log.by_step()["promote"].count("PromoteReadReplica")
+    assert attempts == 5  # four throttled, one effective
+
+
 def test_a_lock_held_by_another_run_stops_without_touching_it(standby: RunbookWorld) -> None:
     # GIVEN another execution holds the lock
     store = standby.controller.deps(standby.region).state
