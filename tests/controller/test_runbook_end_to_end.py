@@ -3,9 +3,11 @@ over in the safe order, for both database engines."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from switchyard.model import StepStatus
+from switchyard.retry import EventHook
 from switchyard.runbook_state import Approval
 from tests.controller.conftest import Controller, failover_state
 from tests.controller.runner import run_runbook
@@ -53,22 +55,37 @@ def test_full_runbook_fences_then_promotes_then_is_ready_then_flips(controller: 
     )
 
 
-def test_scale_up_runs_alongside_fence_and_promote(controller: Controller) -> None:
-    # GIVEN a runbook whose scale-up and promotion are both observable in the call history
+def test_scale_up_overlaps_fence_and_promote(controller: Controller) -> None:
+    # GIVEN scale-up's capacity change is held back until a promotion has been issued
+    # (it can only ever be released if scale_up runs alongside fence -> promote)
     controller.publish_lag(1.0)
+    released: list[bool] = []
+
+    def wait_for_promotion(**_: object) -> None:
+        deadline = time.monotonic() + 10
+        while not set(controller.call_log.operations()) & set(CRITICAL_OPERATIONS):
+            if time.monotonic() > deadline:
+                raise AssertionError("scale_up was not running alongside promote")
+            time.sleep(0.01)
+        released.append(True)
+
+    controller.hooks.append(EventHook("before-call.auto-scaling.SetDesiredCapacity", wait_for_promotion))
     deps = controller.deps()
     state = failover_state(controller.config, approval=_approved(controller))
 
-    # WHEN it runs
-    run_runbook(state, deps)
+    # WHEN the runbook runs
+    outcome = run_runbook(state, deps)
 
-    # THEN the scale-up was issued before the flip and not after the whole fence+promote branch
+    # THEN scale_up began before the promotion and its capacity change went out after it
+    assert outcome.stopped_at is None, outcome.state.results
+    assert outcome.status("scale_up") is StepStatus.DONE
+    assert released == [True]
     calls = controller.call_log.snapshot()
-    scale = next(i for i, call in enumerate(calls) if call.operation == "SetDesiredCapacity")
-    flip = next(i for i, call in enumerate(calls) if call.step == "flip")
-    assert scale < flip
-    steps_before_ready = {call.step for call in calls[: next(i for i, c in enumerate(calls) if c.step == "wait_ready")]}
-    assert {"fence", "promote", "scale_up"} <= steps_before_ready
+    scale_up_began = min(i for i, call in enumerate(calls) if call.step == "scale_up")
+    fence_began = min(i for i, call in enumerate(calls) if call.step == "fence")
+    promotion = next(i for i, call in enumerate(calls) if call.operation in CRITICAL_OPERATIONS)
+    assert scale_up_began < promotion
+    assert fence_began < promotion
 
 
 def test_rerunning_a_finished_runbook_changes_nothing(controller: Controller) -> None:
