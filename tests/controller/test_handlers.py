@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from switchyard.config import ConfigError
 from switchyard.handlers import monitor, reconciler, runbook, traffic_switch
-from switchyard.handlers.environment import override_deps
+from switchyard.handlers.environment import forget_cached_deps, override_deps
 from switchyard.model import DesiredState, StepStatus
 from tests.controller.conftest import Controller, FakeLambdaContext, StaticProbe
 from tests.controller.test_fault_cases import SCHEDULED_EVENT, _alarm_everything, _evaluate
@@ -244,3 +245,33 @@ def test_reconciler_in_a_fenced_old_primary_scales_itself_down(
         rds.config.capacity.primary_desired,
         rds.config.capacity.standby_warm_min,
     )
+
+
+# -- the Lambda environment ------------------------------------------------------------------
+def test_a_handler_builds_its_deps_from_the_lambda_environment(
+    rds: Controller, lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the environment variables every Switchyard Lambda gets, and no injected deps
+    monkeypatch.setenv("SWITCHYARD_CONFIG", rds.config.model_dump_json())
+    monkeypatch.setenv("AWS_REGION", rds.config.regions.standby)
+
+    # WHEN the validate handler runs
+    try:
+        result = runbook.validate(_document(rds.config), lambda_context)
+    finally:
+        forget_cached_deps()
+
+    # THEN it read the standby's state table through its own clients
+    assert result["status"] == StepStatus.NOOP
+    assert result["observed"]["runs_in"] == rds.config.regions.standby
+
+
+def test_a_missing_configuration_is_a_clear_error(
+    lambda_context: FakeLambdaContext, monkeypatch: pytest.MonkeyPatch, dev_config: Any
+) -> None:
+    # GIVEN no SWITCHYARD_CONFIG in the environment
+    monkeypatch.delenv("SWITCHYARD_CONFIG", raising=False)
+
+    # WHEN a step handler runs without deps THEN the error names the variable
+    with pytest.raises(ConfigError, match="SWITCHYARD_CONFIG is not set"):
+        runbook.lock(_document(dev_config), lambda_context)

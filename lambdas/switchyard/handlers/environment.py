@@ -73,6 +73,11 @@ def handler_deps(deps: RunbookDeps | None = None) -> RunbookDeps:
     return _cache[key]
 
 
+def forget_cached_deps() -> None:
+    """Drop the container's deps (tests and harnesses that change the environment)."""
+    _cache.clear()
+
+
 @contextmanager
 def override_deps(deps: RunbookDeps) -> Iterator[RunbookDeps]:
     """Every handler invoked inside the block uses ``deps`` (drill, state machine harness)."""

@@ -15,7 +15,9 @@ For the state machine, ``observed`` always carries:
 - ``replication_lag_seconds`` (float | None): the standby's lag, None when unknown.
 
 The promote step enforces the same RPO gate itself, so skipping the approval cannot
-lose data silently.
+lose data silently. Preflight asks for every failover over budget, even on Aurora where
+promote may still find the primary reachable and switch over with RPO 0: reachability
+can change between the two steps, so the question is asked early and conservatively.
 """
 
 from __future__ import annotations
