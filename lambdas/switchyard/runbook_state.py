@@ -31,7 +31,11 @@ class RunbookState(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     request: RunbookInput
-    execution: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,80}$")
+    execution: str | None = Field(
+        default=None,
+        pattern=r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$",
+        description="the Step Functions execution name (its character rules)",
+    )
     epoch: int | None = Field(default=None, ge=0)
     results: dict[str, StepResult] = Field(default_factory=dict)
     approval: Approval | None = None

@@ -1,0 +1,68 @@
+"""GIVEN the document the state machine passes WHEN a step handler parses it THEN what
+the state machine really sends is accepted and anything else is rejected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from switchyard.runbook_state import RunbookState
+
+REQUEST = {
+    "action": "failover",
+    "target_region": "us-west-2",
+    "reason": "primary failing",
+    "incident_id": "INC-1",
+    "requested_by": "switchyard-monitor",
+}
+
+
+def document(**changes: Any) -> dict[str, Any]:
+    return {"request": REQUEST, "execution": "run-1", "epoch": 3, "results": {}, "approval": None, **changes}
+
+
+@pytest.mark.parametrize("name", ["manual.inc-7_2026-11-24", "auto-failover-to-us-west-2-from-epoch-0"])
+def test_step_functions_execution_names_are_accepted(name: str) -> None:
+    assert RunbookState.model_validate(document(execution=name)).holder == name
+
+
+@pytest.mark.parametrize("name", ["has space", "a/b", "x" * 81, ""])
+def test_names_step_functions_would_refuse_are_rejected(name: str) -> None:
+    with pytest.raises(ValidationError, match="execution"):
+        RunbookState.model_validate(document(execution=name))
+
+
+def test_the_approval_the_state_machine_forwards_is_parsed() -> None:
+    # GIVEN the approval as the state machine's AcceptApproval state shapes it (all strings)
+    approval = {"approved_by": "Dana On-Call", "approved_at": "2026-11-24T21:30:00Z", "note": "accept 42s of lag"}
+
+    # WHEN parsed THEN the time is a datetime and the approver any display name
+    state = RunbookState.model_validate(document(approval=approval))
+    assert state.approval is not None
+    assert state.approval.approved_at.year == 2026
+    assert state.approval.approved_by == "Dana On-Call"
+
+
+def test_the_state_machines_failure_record_is_a_result_like_any_other() -> None:
+    # GIVEN the failure entry the state machine adds on its needs-human path
+    failure = {
+        "step": "runbook",
+        "status": "needs_human",
+        "message": "Runbook stopped after changes began",
+        "observed": {"outcome": "Switchyard.FailedAfterChanges"},
+        "actions": [],
+        "findings": [],
+        "duration_ms": 0,
+    }
+
+    # WHEN parsed THEN it is kept under its key
+    assert (
+        RunbookState.model_validate(document(results={"failure": failure})).results["failure"].status == "needs_human"
+    )
+
+
+def test_unknown_fields_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="unexpected"):
+        RunbookState.model_validate(document(unexpected=True))
