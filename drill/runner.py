@@ -17,10 +17,9 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,14 +41,22 @@ from drill.latency import load_model, project
 from drill.provision import provision
 from drill.report import DataLoss, DrillReport, Measured, Projected, StepTiming, TimelineEvent
 from drill.scenarios import Outcome, Scenario, scenario_checks
-from drill.stepfunctions import ExecutionReport, LocalRunbook, all_states, load_definition, local_runbook
+from drill.stepfunctions import (
+    ExecutionReport,
+    LambdaContext,
+    LocalRunbook,
+    all_states,
+    load_definition,
+    local_runbook,
+    scoped_environment,
+)
 from drill.workload import Workload
 from drill.world import Faults, Route53FailoverModel
 from switchyard.adapters.database import ModelledAuroraGlobalFailover, ModelledRdsPromotion, ReplicationLagReader
 from switchyard.adapters.state import DynamoStateStore
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
-from switchyard.handlers import monitor
+from switchyard.handlers import monitor, reconciler
 from switchyard.handlers.environment import override_deps
 from switchyard.handlers.traffic_switch import switch_answer
 from switchyard.model import Action, Decision, RunbookInput
@@ -57,6 +64,7 @@ from switchyard.retry import ApiCallLog, ClientFactory, RetryPolicy
 
 Progress = Callable[[str], None]
 DRILL_REPLICATION_LAG_SECONDS = 0.05
+STEADY_STATE_EVALUATIONS = 2
 QUIET_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -167,16 +175,16 @@ class Drill:
 
     # -- running ------------------------------------------------------------------------
     def evaluate_monitors(self) -> list[dict[str, Any]]:
+        """One scheduled minute of each reachable region's controller: the reconciler's
+        constant work (which also writes the region's heartbeat), then the monitor."""
+        reachable = [region for region in self.config.regions.pair if self.faults.api_reachable(region)]
+        for region in reachable:  # a dark region's controller cannot run
+            reconciler.handler(_scheduled_event(self.config, region), _context(region), deps=self.deps[region])
+        self.background()  # the heartbeats replicate before the other region reads them
         outcomes = []
-        for region in self.config.regions.pair:
-            if not self.faults.api_reachable(region):
-                continue  # a dark region's controller cannot run
-            outcomes.append(
-                {
-                    "region": region,
-                    **monitor.handler(_scheduled_event(self.config, region), _context(), deps=self.deps[region]),
-                }
-            )
+        for region in reachable:
+            event = _scheduled_event(self.config, region)
+            outcomes.append({"region": region, **monitor.handler(event, _context(region), deps=self.deps[region])})
         return outcomes
 
 
@@ -194,33 +202,8 @@ def _scheduled_event(config: EnvironmentConfig, region: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Context:
-    function_name: str = "switchyard-drill-monitor"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:switchyard-drill-monitor"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "drill"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def _context() -> _Context:
-    return _Context()
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _context(region: str) -> LambdaContext:
+    return LambdaContext("switchyard-drill-controller", f"arn:aws:lambda:{region}:000000000000:function:drill")
 
 
 def _step_of_state() -> dict[str, str]:
@@ -286,7 +269,7 @@ def run_scenario(
     ``observe`` sees the drill's internals once the run is over (the benchmark uses it)."""
     primary, standby = config.regions.pair
     with ExitStack() as stack:
-        stack.enter_context(_environment(QUIET_ENVIRONMENT))
+        stack.enter_context(scoped_environment(QUIET_ENVIRONMENT))
         endpoint = stack.enter_context(moto_server())
         runbooks = {standby: stack.enter_context(local_runbook(config, standby, endpoint_url=endpoint))}
         drill = Drill(config, scenario, endpoint, progress)
@@ -300,7 +283,10 @@ def run_scenario(
         drill.background()
         drill.workload.start(on_tick=drill.background, every=20)
         stack.callback(drill.workload.stop)
-        time.sleep(0.2)  # steady state: writes flowing and replicating before the fault
+        for _ in range(STEADY_STATE_EVALUATIONS):  # steady state: controllers ran, heartbeats replicated
+            drill.clock.advance(config.detection.evaluation_interval_seconds)
+            drill.evaluate_monitors()
+        time.sleep(0.2)  # writes flowing and replicating before the fault
         report = _run(drill, scenario, runbooks)
         if observe is not None:
             assert drill.recording is not None
