@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,8 @@ from typing import Any
 from switchyard.deps import RunbookDeps
 from switchyard.model import Action, DesiredState, Finding, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
+
+logger = logging.getLogger("switchyard.steps")  # a child of the handlers' Powertools logger
 
 
 class RetryableStepError(RuntimeError):
@@ -47,6 +50,11 @@ class StepRun:
         desired = self.deps.state.read_desired(self.target)
         self.observed[key] = desired.model_dump() if desired else None
         return desired
+
+    def did(self, action: str, event: str, **fields: Any) -> None:
+        """Record a change this step made: in its result, and as a structured log line."""
+        self.actions.append(action)
+        logger.info(event, extra={"step": self.step, "target": self.target, "epoch": self.state.epoch, **fields})
 
     def finding(self, check: str, severity: Severity, message: str, **details: Any) -> None:
         self.findings.append(Finding(check=check, severity=severity, message=message, details=details))

@@ -46,7 +46,11 @@ def fence_old_primary(state: RunbookState, deps: RunbookDeps) -> StepResult:
         fenced.append(f"desired-state@{run.target}")
     elif deps.state.write_desired(run.target, fence):
         fenced.append(f"desired-state@{run.target}")
-        run.actions.append(f"wrote fence of {run.source} at epoch {epoch} into {run.target}'s state table")
+        run.did(
+            f"wrote fence of {run.source} at epoch {epoch} into {run.target}'s state table",
+            "fenced old primary",
+            fenced_region=run.source,
+        )
     else:
         return run.finish(StepStatus.NEEDS_HUMAN, "a newer epoch appeared while fencing; this run is stale")
     if not already:  # a re-run leaves the old replica to replication

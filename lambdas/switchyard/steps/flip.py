@@ -41,10 +41,15 @@ def flip_traffic(state: RunbookState, deps: RunbookDeps) -> StepResult:
         return _fallback(run, exc)
     if not written:
         return run.finish(StepStatus.NEEDS_HUMAN, "a newer epoch appeared while flipping; traffic untouched")
-    run.actions.append(f"wrote active_region={run.target} at epoch {epoch} into {run.target}'s state table")
+    run.did(
+        f"wrote active_region={run.target} at epoch {epoch} into {run.target}'s state table",
+        "flipped traffic",
+        active_region=run.target,
+        fenced_region=run.source,
+    )
     try:
         deps.state.write_desired(run.source, flipped)
-        run.actions.append(f"copied the desired state into {run.source}'s replica (best-effort)")
+        run.did(f"copied the desired state into {run.source}'s replica", "copied desired state", region=run.source)
     except Exception as exc:  # noqa: BLE001 - the old region may be down; replication carries it later
         run.finding("old-replica", Severity.INFO, f"could not write {run.source}'s replica: {exc}")
     return run.finish(StepStatus.DONE, f"traffic flipped to {run.target} at epoch {epoch}")
@@ -66,7 +71,11 @@ def _fallback(run: StepRun, exc: Exception) -> StepResult:
     run.finding("desired-state", Severity.BLOCKER, f"could not write {run.target}'s state table: {exc}")
     try:
         changed = run.deps.traffic_records.make_primary(run.target)
-        run.actions.append(f"Route 53 fallback: {run.target} record PRIMARY (changed={changed})")
+        run.did(
+            f"Route 53 fallback: {run.target} record PRIMARY (changed={changed})",
+            "route53 fallback attempted",
+            changed=changed,
+        )
     except Exception as fallback_exc:  # noqa: BLE001 - best-effort control plane call
         run.finding("route53-fallback", Severity.WARNING, f"record edit failed too: {fallback_exc}")
     return run.finish(StepStatus.NEEDS_HUMAN, "the desired-state write failed; a human must confirm traffic")

@@ -31,5 +31,5 @@ def take_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
     run.observed.update({"holder": lock.holder, "epoch": lock.epoch, "held": lock.held})
     if before is not None and before.holder == lock.holder and before.epoch == lock.epoch:
         return run.finish(StepStatus.NOOP, f"lock already held by this run at epoch {lock.epoch}")
-    run.actions.append(f"acquired lock at epoch {lock.epoch}")
+    run.did(f"acquired lock at epoch {lock.epoch}", "acquired runbook lock", lock_epoch=lock.epoch)
     return run.finish(StepStatus.DONE, f"lock acquired at epoch {lock.epoch}")

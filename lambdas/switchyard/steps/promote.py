@@ -42,7 +42,7 @@ def promote_standby_database(state: RunbookState, deps: RunbookDeps) -> StepResu
             raise RetryableStepError(f"promotion of {target.identifier} failed, retryable: {exc}") from exc
         run.finding("promote", Severity.BLOCKER, f"{type(exc).__name__}: {exc}")
         return run.finish(StepStatus.NEEDS_HUMAN, f"promotion of {target.identifier} failed: {exc}")
-    run.actions.append(f"{operation} {target.identifier}")
+    run.did(f"{operation} {target.identifier}", "promoted standby database", operation=operation, db=target.identifier)
     run.observed["operation"] = operation
     return run.finish(StepStatus.DONE, f"{operation} started for {target.identifier}")
 

@@ -59,8 +59,8 @@ def record_and_notify(state: RunbookState, deps: RunbookDeps) -> StepResult:
     record = audit_record(state, deps)
     subject = f"Switchyard {deps.config.name}: {state.request.action} to {run.target} {record['outcome']}"
     message_id = deps.notifier.publish(run.target, subject=subject, message=record)
-    run.actions.append(f"published notification {message_id}")
+    run.did(f"published notification {message_id}", "published notification", message_id=message_id)
     if deps.state.append_audit(run.target, execution=state.holder, record=record):
-        run.actions.append(f"appended audit record for {state.holder}")
+        run.did(f"appended audit record for {state.holder}", "appended audit record", outcome=record["outcome"])
     run.observed.update({"outcome": record["outcome"], "message_id": message_id})
     return run.finish(StepStatus.DONE, f"recorded {record['outcome']} for {state.holder}")

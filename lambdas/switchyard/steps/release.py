@@ -20,6 +20,6 @@ def release_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if lock is None or lock.holder != state.holder or not lock.held:
         return run.finish(StepStatus.NOOP, "this run holds no lock")
     if deps.state.release_lock(run.target, holder=state.holder, now=deps.now_iso()):
-        run.actions.append(f"released lock at epoch {lock.epoch}")
+        run.did(f"released lock at epoch {lock.epoch}", "released runbook lock", lock_epoch=lock.epoch)
         return run.finish(StepStatus.DONE, f"lock released (epoch {lock.epoch})")
     return run.finish(StepStatus.NOOP, "the lock changed hands meanwhile; nothing released")

@@ -23,5 +23,10 @@ def scale_up_standby(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if group.desired >= wanted:
         return run.finish(StepStatus.NOOP, f"{group.name} already wants {group.desired} (target {wanted})")
     capacity = deps.compute.set_desired(run.target, wanted)
-    run.actions.append(f"set {group.name} desired capacity {group.desired} -> {capacity}")
+    run.did(
+        f"set {group.name} desired capacity {group.desired} -> {capacity}",
+        "scaled up standby",
+        asg=group.name,
+        desired=capacity,
+    )
     return run.finish(StepStatus.DONE, f"{group.name} scaling to {capacity}")
