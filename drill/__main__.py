@@ -15,7 +15,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
 
 from drill.report import summary, write_reports  # noqa: E402
-from drill.runner import run_scenario  # noqa: E402
+from drill.runner import DEFAULT_REPLICATION_LAG_SECONDS, run_scenario  # noqa: E402
 from drill.scenarios import SCENARIOS  # noqa: E402
 from switchyard.config import ConfigError, load_environment  # noqa: E402
 
@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="print the JSON report instead of the summary")
     parser.add_argument("--reports", type=Path, default=DEFAULT_REPORTS, help="where to write the reports")
+    parser.add_argument(
+        "--replication-lag",
+        type=float,
+        default=DEFAULT_REPLICATION_LAG_SECONDS,
+        help=f"seconds the standby's database lags the primary's (default {DEFAULT_REPLICATION_LAG_SECONDS})",
+    )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     return parser
 
@@ -46,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in SCENARIOS.values():
             print(f"{scenario.name:<20} {scenario.summary}")
         return 0
+    if args.replication_lag < 0:
+        print("drill: --replication-lag must be >= 0 seconds", file=sys.stderr)
+        return 2
     try:
         config = load_environment(args.env)
     except ConfigError as exc:
@@ -55,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         progress = (lambda line: print(line, file=sys.stderr)) if args.json else print
-        report = run_scenario(config, SCENARIOS[name], progress=progress)
+        report = run_scenario(config, SCENARIOS[name], progress=progress, replication_lag_seconds=args.replication_lag)
         written = write_reports(report, args.reports)
         if args.json:
             print(report.model_dump_json(indent=2))

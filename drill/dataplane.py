@@ -47,10 +47,13 @@ class ReplicatedDatabase:
         standby: str,
         replication_lag_seconds: float,
         clock: Callable[[], float],
+        network_up: Callable[[str], bool] | None = None,
     ) -> None:
+        """``network_up(region)`` lets the drill's fault model cut a region off as well."""
         if replication_lag_seconds < 0:
             raise ValueError("replication_lag_seconds must be >= 0")
         self._clock = clock
+        self._network_up = network_up or (lambda _region: True)
         self._lock = threading.Lock()
         self.replication_lag_seconds = replication_lag_seconds
         self.stores = {
@@ -67,7 +70,7 @@ class ReplicatedDatabase:
         """Commit ``sequence`` in ``region``; returns only once it is acknowledged."""
         with self._lock:
             store = self.stores[region]
-            if not store.reachable:
+            if not self._reachable(region):
                 raise WriteRejectedError(f"{region}: database unreachable")
             if store.fenced or not store.writable:
                 raise WriteRejectedError(f"{region}: database is read-only")
@@ -98,8 +101,11 @@ class ReplicatedDatabase:
                 keep.append(write)
         self._in_flight = keep
 
+    def _reachable(self, region: str) -> bool:
+        return self.stores[region].reachable and self._network_up(region)
+
     def _both_reachable(self) -> bool:
-        return all(store.reachable for store in self.stores.values())
+        return all(self._reachable(region) for region in self.stores)
 
     def _replica_region(self) -> str:
         return next(region for region in self.stores if region != self._writer)
@@ -112,7 +118,7 @@ class ReplicatedDatabase:
     def lag_seconds(self) -> float | None:
         """Age of the oldest write not yet on the replica; None when the writer is dark."""
         with self._lock:
-            if not self.stores[self._writer].reachable:
+            if not self._reachable(self._writer):
                 return None
             if not self._in_flight:
                 return 0.0
@@ -127,7 +133,7 @@ class ReplicatedDatabase:
         """Stop ``region`` taking writes; False when it cannot be reached."""
         with self._lock:
             store = self.stores[region]
-            if not store.reachable:
+            if not self._reachable(region):
                 return False
             store.fenced = True
             store.writable = False

@@ -44,6 +44,9 @@ class DataLoss(_Model):
     acknowledged_writes: int = Field(ge=0)
     lost_writes: int = Field(ge=0)
     lost_sequences: list[int]
+    loss_window_seconds: float | None = Field(
+        description="measured RPO: how long before the fault the oldest lost write was acknowledged"
+    )
     replication_lag_at_fault_seconds: float | None
 
 
@@ -107,7 +110,8 @@ def summary(report: DrillReport) -> str:
             f"{projected.rto_seconds:.0f} s (a sequential runbook: {projected.sequential_runbook_seconds:.0f} s)"
         )
     data = report.data
-    lines.append(f"  RPO: {data.lost_writes} of {data.acknowledged_writes} acknowledged writes lost")
+    window = "" if data.loss_window_seconds is None else f" (RPO {data.loss_window_seconds:.3f} s)"
+    lines.append(f"  data: {data.lost_writes} of {data.acknowledged_writes} acknowledged writes lost{window}")
     lines.append("  timeline:")
     lines.extend(f"    {event.at_seconds:9.3f} s  {event.event}  {event.detail}".rstrip() for event in report.timeline)
     if report.steps:

@@ -63,7 +63,7 @@ from switchyard.model import Action, Decision, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, RetryPolicy
 
 Progress = Callable[[str], None]
-DRILL_REPLICATION_LAG_SECONDS = 0.05
+DEFAULT_REPLICATION_LAG_SECONDS = 0.2
 STEADY_STATE_EVALUATIONS = 2
 QUIET_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -113,12 +113,17 @@ class Drill:
     faults: Faults = field(default_factory=Faults)
     throttles: ThrottleScript = field(default_factory=ThrottleScript)
     call_log: TimedApiCallLog = field(default_factory=TimedApiCallLog)
+    replication_lag_seconds: float = DEFAULT_REPLICATION_LAG_SECONDS
 
     def __post_init__(self) -> None:
         config = self.config
         primary, standby = config.regions.pair
         self.data = ReplicatedDatabase(
-            primary=primary, standby=standby, replication_lag_seconds=DRILL_REPLICATION_LAG_SECONDS, clock=self.clock
+            primary=primary,
+            standby=standby,
+            replication_lag_seconds=self.replication_lag_seconds,
+            clock=self.clock,
+            network_up=self.faults.database_reachable,
         )
         world_clients = ClientFactory(endpoint_url=self.endpoint_url)  # the drill's own reads: not counted
         self.world_state = DynamoStateStore(config, world_clients)
@@ -264,6 +269,7 @@ def run_scenario(
     *,
     progress: Progress = _quiet,
     observe: Callable[[Drill, Recording], None] | None = None,
+    replication_lag_seconds: float = DEFAULT_REPLICATION_LAG_SECONDS,
 ) -> DrillReport:
     """Run ``scenario`` on ``config`` and return the report (nothing is written);
     ``observe`` sees the drill's internals once the run is over (the benchmark uses it)."""
@@ -272,7 +278,7 @@ def run_scenario(
         stack.enter_context(scoped_environment(QUIET_ENVIRONMENT))
         endpoint = stack.enter_context(moto_server())
         runbooks = {standby: stack.enter_context(local_runbook(config, standby, endpoint_url=endpoint))}
-        drill = Drill(config, scenario, endpoint, progress)
+        drill = Drill(config, scenario, endpoint, progress, replication_lag_seconds=replication_lag_seconds)
         progress(f"provisioning {config.name} ({config.database.engine}) in {primary} and {standby} on {endpoint}")
         provision(config, endpoint_url=endpoint, now=drill.clock.now() - timedelta(days=1))
         runbooks[standby].deploy()
@@ -365,6 +371,7 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
             acknowledged_writes=len(acknowledged),
             lost_writes=len(lost),
             lost_sequences=lost[:100],
+            loss_window_seconds=outcome.loss_window_seconds,
             replication_lag_at_fault_seconds=lag_at_fault,
         ),
         measured=Measured(

@@ -48,6 +48,10 @@ class Faults:
     def api_reachable(self, region: str) -> bool:
         return not self.of(region).dark
 
+    def database_reachable(self, region: str) -> bool:
+        faults = self.of(region)
+        return not faults.dark and not faults.database_down
+
     def endpoint_healthy(self, region: str) -> bool:
         """The application answers 200 through its load balancer (it needs its database)."""
         faults = self.of(region)
