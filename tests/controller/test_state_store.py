@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from switchyard.adapters.state import LockHeldError
-from switchyard.model import DesiredState
-from tests.controller.conftest import Controller
+from switchyard.model import DesiredState, StepStatus
+from switchyard.steps import STEPS
+from tests.controller.conftest import Controller, failover_state
 
 NOW = "2026-11-24T21:00:00+00:00"
 
@@ -68,3 +69,28 @@ def test_audit_records_are_written_once(rds: Controller) -> None:
     # WHEN the same execution appends again THEN it is refused and the first record stays
     assert not store.append_audit(region, execution="run-a", record={"outcome": "tampered"})
     assert store.read_audit(region, execution="run-a")["outcome"] == "succeeded"
+
+
+def test_the_lock_step_stops_when_the_other_regions_replica_shows_a_run(rds: Controller) -> None:
+    # GIVEN a runbook started in the primary region holds the lock in the primary's replica
+    primary, standby = rds.config.regions.pair
+    deps = rds.deps(standby)
+    deps.state.acquire_lock(primary, holder="failback-by-operator", now=NOW, min_epoch=0)
+
+    # WHEN an automatic failover to the standby takes its lock
+    result = STEPS["lock"](failover_state(rds.config), deps)
+
+    # THEN it stops for a human and takes nothing in its own replica
+    assert result.status is StepStatus.NEEDS_HUMAN
+    assert result.observed["held_in"] == primary
+    assert deps.state.read_lock(standby) is None
+
+
+def test_the_lock_step_proceeds_when_the_other_region_is_dark(rds: Controller) -> None:
+    # GIVEN the primary region cannot be reached
+    primary, standby = rds.config.regions.pair
+    rds.outage(primary)
+    deps = rds.deps(standby)
+
+    # WHEN the standby's runbook takes its lock THEN the dark region does not stop it
+    assert STEPS["lock"](failover_state(rds.config), deps).status is StepStatus.DONE

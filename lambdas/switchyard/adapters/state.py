@@ -85,7 +85,7 @@ class StateStore(Protocol):
         """Write unless a newer epoch is stored; False when one is."""
         ...
 
-    def read_lock(self, region: str) -> LockRecord | None: ...
+    def read_lock(self, region: str, *, best_effort: bool = False) -> LockRecord | None: ...
 
     def acquire_lock(self, region: str, *, holder: str, now: str, min_epoch: int) -> LockRecord: ...
 
@@ -118,11 +118,11 @@ class DynamoStateStore:
         self._application = config.application
         self._clients = clients
 
-    def _table(self, region: str) -> tuple[Any, str]:
-        return self._clients.client("dynamodb", region), self._names.state_table
+    def _table(self, region: str, *, best_effort: bool = False) -> tuple[Any, str]:
+        return self._clients.client("dynamodb", region, best_effort=best_effort), self._names.state_table
 
-    def _get(self, region: str, key: str) -> dict[str, Any] | None:
-        dynamodb, table = self._table(region)
+    def _get(self, region: str, key: str, *, best_effort: bool = False) -> dict[str, Any] | None:
+        dynamodb, table = self._table(region, best_effort=best_effort)
         item = dynamodb.get_item(TableName=table, Key={KEY: {"S": key}}, ConsistentRead=True).get("Item")
         return _from_item(item) if item else None
 
@@ -158,8 +158,8 @@ class DynamoStateStore:
         )
 
     # -- lock --------------------------------------------------------------------------
-    def read_lock(self, region: str) -> LockRecord | None:
-        item = self._get(region, self._names.lock_key)
+    def read_lock(self, region: str, *, best_effort: bool = False) -> LockRecord | None:
+        item = self._get(region, self._names.lock_key, best_effort=best_effort)
         if item is None:
             return None
         return LockRecord(

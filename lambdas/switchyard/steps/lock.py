@@ -3,15 +3,21 @@
 The epoch (fencing token) is above both the lock's last epoch and the desired state's,
 so every write of this run outranks what came before. The same execution re-acquiring
 gets its own epoch back (safe re-run); another holder means ``needs_human``.
+
+The lock item lives in the target region's replica of the global table, and a
+conditional write is only atomic within one replica. So before taking it, the step also
+peeks (best-effort, short timeout) at the other region's replica: a run in progress
+there stops this one. That narrows, but cannot close, the window in which two regions'
+runbooks both take a lock (closing it needs a multi-Region strongly consistent table).
 """
 
 from __future__ import annotations
 
-from switchyard.adapters.state import LockHeldError
+from switchyard.adapters.state import LockHeldError, LockRecord
 from switchyard.deps import RunbookDeps
 from switchyard.model import Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
-from switchyard.steps._common import start
+from switchyard.steps._common import StepRun, start
 
 
 def take_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
@@ -19,6 +25,12 @@ def take_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if skipped := run.skip_dry_run():
         return skipped
     desired = deps.state.read_desired(run.target)
+    elsewhere = _lock_held_in_other_region(run)
+    if elsewhere is not None:
+        run.observed.update({"holder": elsewhere.holder, "epoch": elsewhere.epoch, "held_in": run.source})
+        message = f"a runbook holds the lock in {run.source}'s replica: {elsewhere.holder} at epoch {elsewhere.epoch}"
+        run.finding("lock", Severity.BLOCKER, message)
+        return run.finish(StepStatus.NEEDS_HUMAN, message)
     before = deps.state.read_lock(run.target)
     try:
         lock = deps.state.acquire_lock(
@@ -33,3 +45,14 @@ def take_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
         return run.finish(StepStatus.NOOP, f"lock already held by this run at epoch {lock.epoch}")
     run.did(f"acquired lock at epoch {lock.epoch}", "acquired runbook lock", lock_epoch=lock.epoch)
     return run.finish(StepStatus.DONE, f"lock acquired at epoch {lock.epoch}")
+
+
+def _lock_held_in_other_region(run: StepRun) -> LockRecord | None:
+    """Another holder's lock as the other region's replica has it; None when free or unreadable."""
+    try:
+        lock = run.deps.state.read_lock(run.source, best_effort=True)
+    except Exception:  # noqa: BLE001 - the other region may be the failed one: never required
+        return None
+    if lock is None or not lock.held or lock.holder == run.state.holder:
+        return None
+    return lock
