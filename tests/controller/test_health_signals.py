@@ -46,3 +46,16 @@ def test_preflight_finds_all_three_health_checks_of_the_target(rds: Controller) 
     checks = rds.deps().health.health_checks(rds.config.regions.standby)
     assert set(checks) == {"load-balancer", "traffic-switch", "region"}
     assert sorted(checks.values()) == sorted(rds.topology.health_check_ids[rds.config.regions.standby])
+
+
+def test_health_checks_are_looked_up_once_per_container(rds: Controller) -> None:
+    # GIVEN one container's deps WHEN the monitor observes the primary twice
+    primary, standby = rds.config.regions.pair
+    deps = rds.deps(standby)
+    deps.health.observe(primary, observer_region=standby)
+    deps.health.observe(primary, observer_region=standby)
+
+    # THEN Route 53's rate-limited listing ran once, the status read twice
+    operations = rds.call_log.operations()
+    assert operations.count("ListHealthChecks") == 1
+    assert operations.count("GetHealthCheckStatus") == 2

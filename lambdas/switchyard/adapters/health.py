@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
@@ -72,6 +72,7 @@ class AwsHealthSignals:
         self._clients = clients
         self._probe = probe
         self._clock = clock
+        self._checks: dict[str, dict[str, str]] = {}  # ids are stable: found once per container
 
     def observe(self, watched_region: str, *, observer_region: str) -> list[Signal]:
         return [
@@ -81,9 +82,18 @@ class AwsHealthSignals:
         ]
 
     def health_checks(self, watched_region: str) -> dict[str, str]:
+        """Found by ``Name`` tag (Route 53's API allows 5 requests a second per account, so
+        a complete answer is kept for the container's life)."""
+        if watched_region in self._checks:
+            return self._checks[watched_region]
         route53 = self._clients.client("route53", ROUTE53_REGION, best_effort=True)
         wanted = {self._names.health_check(watched_region, purpose): purpose for purpose in HEALTH_CHECK_PURPOSES}
-        ids = [check["Id"] for check in route53.list_health_checks().get("HealthChecks", [])]
+        ids: list[str] = []
+        page: dict[str, Any] = {"IsTruncated": True}
+        while page.get("IsTruncated"):
+            marker = {"Marker": page["NextMarker"]} if page.get("NextMarker") else {}
+            page = route53.list_health_checks(**marker)
+            ids.extend(check["Id"] for check in page.get("HealthChecks", []))
         found: dict[str, str] = {}
         for start in range(0, len(ids), 10):
             response = route53.list_tags_for_resources(ResourceType="healthcheck", ResourceIds=ids[start : start + 10])
@@ -91,6 +101,8 @@ class AwsHealthSignals:
                 name = {tag["Key"]: tag["Value"] for tag in tag_set.get("Tags", [])}.get("Name")
                 if name in wanted:
                     found[wanted[name]] = tag_set["ResourceId"]
+        if len(found) == len(HEALTH_CHECK_PURPOSES):
+            self._checks[watched_region] = found
         return found
 
     def health_check_ids(self, watched_region: str) -> list[str]:
