@@ -7,7 +7,7 @@ import pytest
 
 from switchyard.model import StepResult, StepStatus
 from switchyard.runbook_state import Approval, RunbookState
-from switchyard.steps import STEPS
+from switchyard.steps import STEPS, RetryableStepError
 from tests.controller.conftest import Controller, failover_state
 
 STEPS_BEFORE = {
@@ -153,3 +153,13 @@ def test_scale_up_never_goes_above_the_group_max(rds: Controller) -> None:
     # THEN it is a no-op at the max instead of exceeding it
     assert result.status is StepStatus.NOOP
     assert result.observed["wanted"] == 1
+
+
+def test_wait_ready_polls_a_bounded_number_of_times_then_asks_for_a_retry(rds: Controller) -> None:
+    # GIVEN the standby database was never promoted
+    state, deps = _prepared(rds, "scale_up")
+
+    # WHEN wait_ready runs THEN it polls three times, sleeping between polls, and asks to be retried
+    with pytest.raises(RetryableStepError, match="not ready after 3 polls"):
+        STEPS["wait_ready"](state, deps)
+    assert rds.sleeps == [1.0, 1.0]
