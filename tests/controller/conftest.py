@@ -3,6 +3,7 @@ it with the modelled database promotions, a call log and a controllable clock.""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from drill.provision import ProvisionedTopology, provision, publish_replication_lag
+from drill.provision import ProvisionedTopology, provision, publish_replication_lag, set_alarm_state
 from switchyard.adapters.database import (
     Database,
     ModelledAuroraGlobalFailover,
@@ -22,11 +23,14 @@ from switchyard.adapters.database import (
     ReplicationLagReader,
 )
 from switchyard.adapters.health import AwsHealthSignals, Probe
+from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
+from switchyard.handlers import monitor
 from switchyard.model import Action, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, EventHook, RetryPolicy
-from switchyard.runbook_state import RunbookState
+from switchyard.runbook_state import Approval, RunbookState
+from switchyard.steps import STEPS
 
 SHARED_SESSION = boto3.session.Session()  # service models load once for the whole suite
 os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # faster moto resets; no AMI is looked up
@@ -43,6 +47,27 @@ class SteppingClock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class FakeLambdaContext:
+    function_name: str = "switchyard-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:us-west-2:111111111111:function:switchyard-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "111111111111",
+    "time": "2026-11-24T21:00:00Z",
+    "region": "us-west-2",
+    "resources": ["arn:aws:events:us-west-2:111111111111:rule/switchyard-dev-monitor"],
+    "detail": {},
+}
 
 
 @dataclass
@@ -140,6 +165,45 @@ class Controller:
             Item={"pk": {"S": key}, "at": {"S": self.clock().isoformat()}},
         )
 
+    def approval(self) -> Approval:
+        """An operator's approval, as the state machine forwards it."""
+        return Approval(approved_by="oncall", approved_at=self.clock(), note="accepted a replication lag of 1s")
+
+    def run_steps(self, state: RunbookState, deps: RunbookDeps, steps: list[str]) -> RunbookState:
+        """Run ``steps`` in order (each must succeed), carrying results and the lock's epoch."""
+        for name in steps:
+            result = STEPS[name](state, deps)
+            assert result.ok, result
+            state = state.with_result(result)
+            if name == "lock":
+                state = state.model_copy(update={"epoch": result.observed["epoch"]})
+        return state
+
+    def state_machine(self, region: str) -> str:
+        """A stand-in runbook state machine under the real name (the monitor starts it)."""
+        names = self.topology.names
+        return self.aws("stepfunctions", region).create_state_machine(
+            name=names.state_machine(region),
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn=f"arn:aws:iam::{self.config.account}:role/{names.prefix}-runbook",
+        )["stateMachineArn"]
+
+    def executions(self, state_machine_arn: str, region: str) -> list[dict[str, Any]]:
+        return self.aws("stepfunctions", region).list_executions(stateMachineArn=state_machine_arn)["executions"]
+
+    def alarm_everything(self, region: str, state: str = "ALARM") -> None:
+        """Stand in for CloudWatch: every health-signal alarm of ``region`` in ``state``."""
+        for spec in HEALTH_SIGNAL_ALARMS:
+            set_alarm_state(self.config, region, spec.key, state)
+
+    def evaluate(self, deps: RunbookDeps, times: int) -> list[dict[str, Any]]:
+        """The monitor's schedule: ``times`` evaluations, one a minute."""
+        outcomes = []
+        for _ in range(times):
+            outcomes.append(monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
+            self.clock.advance(60)
+        return outcomes
+
     def publish_lag(self, seconds: float) -> None:
         publish_replication_lag(self.config, seconds, at=self.clock() - timedelta(seconds=30))
 
@@ -179,14 +243,6 @@ def aurora(prod_config: EnvironmentConfig) -> Iterator[Controller]:
 def controller(request: pytest.FixtureRequest) -> Controller:
     """Both engines."""
     return request.getfixturevalue(request.param)
-
-
-@dataclass(frozen=True)
-class FakeLambdaContext:
-    function_name: str = "switchyard-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:us-west-2:111111111111:function:switchyard-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 @pytest.fixture

@@ -3,70 +3,23 @@ meets it THEN it stays safe."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from drill.provision import set_alarm_state
-from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.handlers import monitor
 from switchyard.model import Decision, StepStatus
-from switchyard.runbook_state import Approval
 from switchyard.steps import STEPS, RetryableStepError
-from tests.controller.conftest import Controller, FakeLambdaContext, StaticProbe, failover_state
+from tests.controller.conftest import SCHEDULED_EVENT, Controller, FakeLambdaContext, StaticProbe, failover_state
 from tests.controller.runner import run_runbook
-
-SCHEDULED_EVENT = {
-    "version": "0",
-    "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "111111111111",
-    "time": "2026-11-24T21:00:00Z",
-    "region": "us-west-2",
-    "resources": ["arn:aws:events:us-west-2:111111111111:rule/switchyard-dev-monitor"],
-    "detail": {},
-}
-
-
-def _state_machine(controller: Controller, region: str) -> str:
-    names = controller.topology.names
-    return controller.aws("stepfunctions", region).create_state_machine(
-        name=names.state_machine(region),
-        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-        roleArn=f"arn:aws:iam::{controller.config.account}:role/{names.prefix}-runbook",
-    )["stateMachineArn"]
-
-
-def _executions(controller: Controller, arn: str, region: str) -> list[dict]:
-    return controller.aws("stepfunctions", region).list_executions(stateMachineArn=arn)["executions"]
-
-
-def _alarm_everything(controller: Controller, region: str, state: str = "ALARM") -> None:
-    for spec in HEALTH_SIGNAL_ALARMS:
-        set_alarm_state(controller.config, region, spec.key, state)
-
-
-def _evaluate(controller: Controller, deps: object, times: int) -> list[dict]:
-    outcomes = []
-    for _ in range(times):
-        outcomes.append(monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
-        controller.clock.advance(60)
-    return outcomes
-
-
-def _approval(controller: Controller) -> Approval:
-    return Approval(approved_by="oncall", approved_at=controller.clock(), note="accepted lag of 1s")
 
 
 # -- duplicate trigger -------------------------------------------------------------------
 def test_duplicate_trigger_starts_exactly_one_runbook(rds: Controller) -> None:
     # GIVEN the primary's alarms fire and the standby's probe fails (quorum, one from outside)
     primary, standby = rds.config.regions.pair
-    arn = _state_machine(rds, standby)
-    _alarm_everything(rds, primary)
+    arn = rds.state_machine(standby)
+    rds.alarm_everything(primary)
     deps = rds.deps(standby, probe=StaticProbe(healthy=False))
-    outcomes = _evaluate(rds, deps, 3)
+    outcomes = rds.evaluate(deps, 3)
     assert outcomes[-1]["decision"] == Decision.FAIL_OVER
 
     # WHEN the same trigger is delivered again (and once more by an alarm event)
@@ -76,7 +29,7 @@ def test_duplicate_trigger_starts_exactly_one_runbook(rds: Controller) -> None:
     third = monitor.handler(alarm_event, FakeLambdaContext(), deps=deps)
 
     # THEN exactly one execution exists, with the deterministic name
-    executions = _executions(rds, arn, standby)
+    executions = rds.executions(arn, standby)
     assert [execution["name"] for execution in executions] == [f"auto-failover-to-{standby}-from-epoch-0"]
     assert again["started_execution"] == third["started_execution"] == outcomes[-1]["started_execution"]
 
@@ -87,12 +40,7 @@ def test_promote_throttled_three_times_then_succeeds_promotes_once(rds: Controll
     injected = rds.fail("rds", "PromoteReadReplica", "Throttling", times=3)
     rds.publish_lag(1.0)
     deps = rds.deps()
-    state = failover_state(rds.config)
-    for step in ("validate", "lock", "fence"):
-        result = STEPS[step](state, deps)
-        state = state.with_result(result)
-        if step == "lock":
-            state = state.model_copy(update={"epoch": result.observed["epoch"]})
+    state = rds.run_steps(failover_state(rds.config), deps, ["validate", "lock", "fence"])
 
     # WHEN promote runs
     result = STEPS["promote"](state, deps)
@@ -175,12 +123,12 @@ def test_primary_recovering_mid_failover_does_not_flip_back(rds: Controller, lam
     assert desired is not None
     assert (desired.active_region, desired.fenced_region) == (standby, primary)
     # AND the recovered primary's monitor, even seeing the new active region fail, does not fail back
-    _state_machine(rds, primary)
-    _alarm_everything(rds, standby)
+    rds.state_machine(primary)
+    rds.alarm_everything(standby)
     rds.clock.advance(rds.config.detection.hold_down_seconds)
     old_region = rds.deps(primary, probe=StaticProbe(healthy=False))
     deps.state.write_desired(primary, desired)  # what global-table replication delivers
-    outcomes = _evaluate(rds, old_region, 5)
+    outcomes = rds.evaluate(old_region, 5)
     assert all(outcome["decision"] != Decision.FAIL_OVER for outcome in outcomes)
     assert any("failback" in " ".join(outcome["reasons"]) for outcome in outcomes)
     assert old_region.state.read_desired(primary).active_region == standby
@@ -190,30 +138,30 @@ def test_primary_recovering_mid_failover_does_not_flip_back(rds: Controller, lam
 def test_missing_metrics_never_trigger_an_automatic_failover(rds: Controller) -> None:
     # GIVEN the primary's alarms have no data and the probe cannot tell
     primary, standby = rds.config.regions.pair
-    arn = _state_machine(rds, standby)
-    _alarm_everything(rds, primary, "INSUFFICIENT_DATA")
+    arn = rds.state_machine(standby)
+    rds.alarm_everything(primary, "INSUFFICIENT_DATA")
     deps = rds.deps(standby, probe=StaticProbe(healthy=None))
 
     # WHEN the monitor evaluates for ten minutes
-    outcomes = _evaluate(rds, deps, 10)
+    outcomes = rds.evaluate(deps, 10)
 
     # THEN it never decided to fail over and started nothing
     assert {outcome["decision"] for outcome in outcomes} == {Decision.HEALTHY}
-    assert _executions(rds, arn, standby) == []
+    assert rds.executions(arn, standby) == []
 
 
 def test_only_the_controllers_own_probe_failing_is_no_quorum(rds: Controller) -> None:
     # GIVEN the alarms and Route 53 say healthy, only the controller's probe fails
     standby = rds.config.regions.standby
-    arn = _state_machine(rds, standby)
+    arn = rds.state_machine(standby)
     deps = rds.deps(standby, probe=StaticProbe(healthy=False))
 
     # WHEN the monitor evaluates for ten minutes
-    outcomes = _evaluate(rds, deps, 10)
+    outcomes = rds.evaluate(deps, 10)
 
     # THEN it reports degraded, never fails over, starts nothing
     assert {outcome["decision"] for outcome in outcomes} == {Decision.DEGRADED}
-    assert _executions(rds, arn, standby) == []
+    assert rds.executions(arn, standby) == []
 
 
 # -- RPO budget ------------------------------------------------------------------------------
@@ -254,7 +202,7 @@ def test_an_approval_lets_the_aurora_failover_with_data_loss_proceed(aurora: Con
     aurora.outage(aurora.config.regions.primary)
     aurora.publish_lag(30.0)
     deps = aurora.deps()
-    state = failover_state(aurora.config, epoch=1, approval=_approval(aurora))
+    state = failover_state(aurora.config, epoch=1, approval=aurora.approval())
 
     # WHEN promote runs
     result = STEPS["promote"](state, deps)
@@ -270,18 +218,18 @@ def test_an_approval_lets_the_aurora_failover_with_data_loss_proceed(aurora: Con
 def test_a_dark_primary_is_failed_over_on_signals_read_from_the_standby(rds: Controller) -> None:
     # GIVEN us-east-1 (the primary, and Route 53's API) is dark: its alarms and health checks are unreadable
     primary, standby = rds.config.regions.pair
-    arn = _state_machine(rds, standby)
+    arn = rds.state_machine(standby)
     rds.replicate_heartbeat(primary, into=standby)  # its last heartbeat before going dark
     rds.clock.advance(10 * 60)
     rds.outage(primary)
     deps = rds.deps(standby, probe=StaticProbe(healthy=False))
 
     # WHEN the standby's monitor evaluates for three minutes
-    outcomes = _evaluate(rds, deps, 3)
+    outcomes = rds.evaluate(deps, 3)
 
     # THEN the probe and the stale heartbeat, both seen from the standby, are a quorum: it fails over
     assert outcomes[-1]["decision"] == Decision.FAIL_OVER
-    assert [execution["name"] for execution in _executions(rds, arn, standby)] == [
+    assert [execution["name"] for execution in rds.executions(arn, standby)] == [
         f"auto-failover-to-{standby}-from-epoch-0"
     ]
 
@@ -295,7 +243,7 @@ def test_a_fresh_heartbeat_and_a_failing_probe_alone_do_not_fail_over(rds: Contr
     decisions = []
     for _ in range(5):
         rds.replicate_heartbeat(primary, into=standby)
-        decisions.extend(outcome["decision"] for outcome in _evaluate(rds, deps, 1))
+        decisions.extend(outcome["decision"] for outcome in rds.evaluate(deps, 1))
 
     # THEN no failover
     assert Decision.FAIL_OVER not in decisions

@@ -11,8 +11,7 @@ from switchyard.config import ConfigError
 from switchyard.handlers import monitor, reconciler, runbook, traffic_switch
 from switchyard.handlers.environment import forget_cached_deps, override_deps
 from switchyard.model import DesiredState, StepStatus
-from tests.controller.conftest import Controller, FakeLambdaContext, StaticProbe
-from tests.controller.test_fault_cases import SCHEDULED_EVENT, _alarm_everything, _evaluate
+from tests.controller.conftest import SCHEDULED_EVENT, Controller, FakeLambdaContext, StaticProbe
 
 NOW = "2026-11-24T21:00:00+00:00"
 
@@ -214,11 +213,11 @@ def test_monitor_in_the_active_region_does_not_watch_itself(rds: Controller, lam
 def test_monitor_in_manual_mode_notifies_once_and_starts_nothing(aurora: Controller) -> None:
     # GIVEN prod (manual mode) whose primary fails with quorum
     primary, standby = aurora.config.regions.pair
-    _alarm_everything(aurora, primary)
+    aurora.alarm_everything(primary)
     deps = aurora.deps(standby, probe=StaticProbe(healthy=False))
 
     # WHEN the monitor evaluates long enough to decide
-    outcomes = _evaluate(aurora, deps, 6)
+    outcomes = aurora.evaluate(deps, 6)
 
     # THEN it notified exactly once and never started a runbook
     assert [outcome["notified"] for outcome in outcomes].count(True) == 1

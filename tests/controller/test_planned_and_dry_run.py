@@ -74,12 +74,7 @@ def test_flip_asks_a_human_when_the_target_table_cannot_be_written(rds: Controll
     # GIVEN a promoted standby, and the standby's state table failing every write
     rds.publish_lag(1.0)
     deps = rds.deps()
-    state = failover_state(rds.config)
-    for step in ("validate", "lock", "fence", "promote"):
-        result = STEPS[step](state, deps)
-        state = state.with_result(result)
-        if step == "lock":
-            state = state.model_copy(update={"epoch": result.observed["epoch"]})
+    state = rds.run_steps(failover_state(rds.config), deps, ["validate", "lock", "fence", "promote"])
     rds.fail("dynamodb", "PutItem", "InternalServerError", region=rds.config.regions.standby)
     flipping = rds.deps()
 

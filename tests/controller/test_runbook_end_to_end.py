@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from switchyard.model import StepStatus
 from switchyard.retry import EventHook
-from switchyard.runbook_state import Approval
 from tests.controller.conftest import Controller, failover_state
 from tests.controller.runner import run_runbook
 
@@ -19,15 +18,11 @@ CRITICAL_OPERATIONS = {
 }
 
 
-def _approved(controller: Controller) -> Approval:
-    return Approval(approved_by="oncall", approved_at=controller.clock(), note="lag 1s accepted")
-
-
 def test_full_runbook_fences_then_promotes_then_is_ready_then_flips(controller: Controller) -> None:
     # GIVEN the standby lags 1 s (within both budgets) and an approval (prod is manual mode)
     controller.publish_lag(1.0)
     deps = controller.deps()
-    state = failover_state(controller.config, approval=_approved(controller))
+    state = failover_state(controller.config, approval=controller.approval())
 
     # WHEN the runbook runs
     outcome = run_runbook(state, deps)
@@ -71,7 +66,7 @@ def test_scale_up_overlaps_fence_and_promote(controller: Controller) -> None:
 
     controller.hooks.append(EventHook("before-call.auto-scaling.SetDesiredCapacity", wait_for_promotion))
     deps = controller.deps()
-    state = failover_state(controller.config, approval=_approved(controller))
+    state = failover_state(controller.config, approval=controller.approval())
 
     # WHEN the runbook runs
     outcome = run_runbook(state, deps)
@@ -92,7 +87,7 @@ def test_rerunning_a_finished_runbook_changes_nothing(controller: Controller) ->
     # GIVEN a runbook that completed
     controller.publish_lag(1.0)
     deps = controller.deps()
-    state = failover_state(controller.config, approval=_approved(controller))
+    state = failover_state(controller.config, approval=controller.approval())
     run_runbook(state, deps)
     before = len(controller.call_log.mutating())
 

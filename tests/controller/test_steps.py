@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from switchyard.model import StepResult, StepStatus
-from switchyard.runbook_state import Approval, RunbookState
+from switchyard.runbook_state import RunbookState
 from switchyard.steps import STEPS, RetryableStepError
 from tests.controller.conftest import Controller, failover_state
 
@@ -35,15 +35,8 @@ WORK_OF = {
 def _prepared(controller: Controller, step: str) -> tuple[RunbookState, object]:
     controller.publish_lag(1.0)
     deps = controller.deps()
-    approval = Approval(approved_by="oncall", approved_at=controller.clock(), note="lag 1s accepted")
-    state = failover_state(controller.config, approval=approval)
-    for earlier in STEPS_BEFORE.get(step, []):
-        result = STEPS[earlier](state, deps)
-        assert result.ok, result
-        state = state.with_result(result)
-        if earlier == "lock":
-            state = state.model_copy(update={"epoch": result.observed["epoch"]})
-    return state, deps
+    state = failover_state(controller.config, approval=controller.approval())
+    return controller.run_steps(state, deps, STEPS_BEFORE.get(step, [])), deps
 
 
 def _run(controller: Controller, step: str, state: RunbookState, deps: object) -> tuple[StepResult, list[str]]:
