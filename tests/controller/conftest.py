@@ -208,6 +208,13 @@ class Controller:
         publish_replication_lag(self.config, seconds, at=self.clock() - timedelta(seconds=30))
 
 
+def active_region(deps: RunbookDeps, replica: str) -> str:
+    """Which region ``replica``'s copy of the desired state says is active."""
+    desired = deps.state.read_desired(replica)
+    assert desired is not None
+    return desired.active_region
+
+
 def failover_state(config: EnvironmentConfig, **changes: Any) -> RunbookState:
     request = RunbookInput(
         action=changes.pop("action", Action.FAILOVER),

@@ -8,7 +8,14 @@ import pytest
 from switchyard.handlers import monitor
 from switchyard.model import Decision, StepStatus
 from switchyard.steps import STEPS, RetryableStepError
-from tests.controller.conftest import SCHEDULED_EVENT, Controller, FakeLambdaContext, StaticProbe, failover_state
+from tests.controller.conftest import (
+    SCHEDULED_EVENT,
+    Controller,
+    FakeLambdaContext,
+    StaticProbe,
+    active_region,
+    failover_state,
+)
 from tests.controller.runner import run_runbook
 
 
@@ -131,7 +138,7 @@ def test_primary_recovering_mid_failover_does_not_flip_back(rds: Controller, lam
     outcomes = rds.evaluate(old_region, 5)
     assert all(outcome["decision"] != Decision.FAIL_OVER for outcome in outcomes)
     assert any("failback" in " ".join(outcome["reasons"]) for outcome in outcomes)
-    assert old_region.state.read_desired(primary).active_region == standby
+    assert active_region(old_region, primary) == standby
 
 
 # -- missing data, lone probe --------------------------------------------------------------
@@ -180,7 +187,7 @@ def test_lag_above_budget_blocks_an_automatic_rds_promotion(rds: Controller) -> 
     # AND even run on, promote refused: no promotion call was made, traffic untouched
     assert outcome.status("promote") is StepStatus.NEEDS_HUMAN
     assert "PromoteReadReplica" not in rds.call_log.operations()
-    assert deps.state.read_desired(rds.config.regions.standby).active_region == rds.config.regions.primary
+    assert active_region(deps, rds.config.regions.standby) == rds.config.regions.primary
 
 
 def test_lag_above_budget_blocks_an_aurora_failover_with_data_loss(aurora: Controller) -> None:
@@ -240,7 +247,7 @@ def test_a_fresh_heartbeat_and_a_failing_probe_alone_do_not_fail_over(rds: Contr
     deps = rds.deps(standby, probe=StaticProbe(healthy=False))
 
     # WHEN the monitor evaluates for five minutes, the heartbeat refreshed each minute
-    decisions = []
+    decisions: list[str] = []
     for _ in range(5):
         rds.replicate_heartbeat(primary, into=standby)
         decisions.extend(outcome["decision"] for outcome in rds.evaluate(deps, 1))

@@ -5,6 +5,7 @@ unreadable source is missing data."""
 from __future__ import annotations
 
 from drill.provision import set_alarm_state
+from switchyard.adapters.health import AwsHealthSignals
 from switchyard.decision import GLOBAL_OBSERVER, SignalSource
 from tests.controller.conftest import Controller, StaticProbe
 
@@ -36,6 +37,7 @@ def test_an_unreachable_region_yields_missing_alarm_signals(rds: Controller) -> 
     deps = rds.deps(standby)
 
     # WHEN the standby reads the primary's alarms THEN they are missing, not failing
+    assert isinstance(deps.health, AwsHealthSignals)
     signals = deps.health.alarm_signals(primary)
     assert signals
     assert {signal.failing for signal in signals} == {None}

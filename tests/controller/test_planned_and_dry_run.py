@@ -7,7 +7,7 @@ import pytest
 
 from switchyard.model import Action, StepStatus
 from switchyard.steps import STEPS, RetryableStepError
-from tests.controller.conftest import Controller, failover_state
+from tests.controller.conftest import Controller, active_region, failover_state
 from tests.controller.runner import run_runbook
 
 
@@ -85,4 +85,4 @@ def test_flip_asks_a_human_when_the_target_table_cannot_be_written(rds: Controll
     assert result.status is StepStatus.NEEDS_HUMAN
     assert {finding.check for finding in result.findings} >= {"desired-state"}
     assert "ListResourceRecordSets" in rds.call_log.operations()
-    assert flipping.state.read_desired(rds.config.regions.standby).active_region == rds.config.regions.primary
+    assert active_region(flipping, rds.config.regions.standby) == rds.config.regions.primary
