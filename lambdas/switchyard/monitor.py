@@ -5,7 +5,8 @@ Each region's monitor watches the OTHER region while that one is active. It gath
 signals, runs the pure decision with its persisted memory, and on FAIL_OVER either
 starts the runbook in its own region (automatic mode) with a deterministic execution
 name and input, so duplicate deliveries start one run, or notifies a human (manual mode,
-once per epoch).
+once per epoch). It starts nothing while another run holds the lock (including a run
+that stopped for a human and kept it).
 """
 
 from __future__ import annotations
@@ -100,10 +101,14 @@ def _start_runbook(
     deps: RunbookDeps, evaluation: Evaluation, watched: str, epoch: int, outcome: MonitorOutcome
 ) -> MonitorOutcome:
     target = evaluation.target_region or deps.config.regions.other(watched)
+    name = execution_name(target, epoch)
+    lock = deps.state.read_lock(deps.region)
+    if lock is not None and lock.held and lock.holder != name:
+        # a run in progress, or stopped for a human with the lock kept: never pile another on
+        reason = f"not starting {name}: {lock.holder} holds the runbook lock at epoch {lock.epoch}"
+        return replace(outcome, reasons=[*outcome.reasons, reason])
     request = automatic_request(watched, target, epoch)
-    started = deps.runbook_starter.start(
-        deps.region, name=execution_name(target, epoch), runbook_input=request.model_dump(mode="json")
-    )
+    started = deps.runbook_starter.start(deps.region, name=name, runbook_input=request.model_dump(mode="json"))
     return replace(outcome, started_execution=started.execution_arn, duplicate=started.already_existed)
 
 

@@ -254,3 +254,21 @@ def test_a_fresh_heartbeat_and_a_failing_probe_alone_do_not_fail_over(rds: Contr
 
     # THEN no failover
     assert Decision.FAIL_OVER not in decisions
+
+
+def test_no_new_automatic_run_while_a_stopped_run_keeps_the_lock(rds: Controller) -> None:
+    # GIVEN an earlier run stopped for a human and kept the lock, and the primary still fails
+    primary, standby = rds.config.regions.pair
+    arn = rds.state_machine(standby)
+    rds.alarm_everything(primary)
+    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    deps.state.acquire_lock(standby, holder="failover-by-operator", now=rds.clock().isoformat(), min_epoch=0)
+
+    # WHEN the monitor decides to fail over
+    outcomes = rds.evaluate(deps, 3)
+
+    # THEN it says why and starts nothing
+    assert outcomes[-1]["decision"] == Decision.FAIL_OVER
+    assert outcomes[-1]["started_execution"] is None
+    assert "failover-by-operator holds the runbook lock" in outcomes[-1]["reasons"][-1]
+    assert rds.executions(arn, standby) == []
