@@ -37,7 +37,7 @@ from switchyard.adapters.database import Database, DatabaseStatus
 from switchyard.adapters.health import ROUTE53_REGION, AwsHealthSignals
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
-from switchyard.decision import GLOBAL_OBSERVER, Signal, SignalSource
+from switchyard.decision import Signal
 from switchyard.naming import Names
 from switchyard.retry import ApiCall, ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
 
@@ -157,23 +157,15 @@ class DrillHealthSignals(AwsHealthSignals):
 
         super().__init__(config, clients, probe, clock)
         self._faults = faults
-        self._drill_clock = clock
 
     def route53_signals(self, watched_region: str) -> list[Signal]:
-        """The checks are found through Route 53's API (as in AWS); their verdict is the
-        drill's: moto reports every health check as healthy."""
-        missing = [Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None)]
+        """The controller's own read (Route 53's API in us-east-1, through the drill's
+        faults); only the verdict is the drill's, because moto reports every check healthy."""
+        signals = super().route53_signals(watched_region)
         if self._faults.of(watched_region).monitoring_blind:
-            return missing
-        try:
-            check_ids = self.health_check_ids(watched_region)
-        except Exception:  # noqa: BLE001 - unreadable is missing, as in the real adapter
-            return missing
+            return [replace(signal, failing=None, observed_at=None) for signal in signals]
         failing = not self._faults.endpoint_healthy(watched_region)
-        now = self._drill_clock()
-        return [
-            Signal(f"route53:{check}", SignalSource.ROUTE53, GLOBAL_OBSERVER, failing, now) for check in check_ids
-        ] or missing
+        return [signal if signal.failing is None else replace(signal, failing=failing) for signal in signals]
 
 
 class AlarmEvaluator:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 SERVICE = "switchyard"
 NAMESPACE = "Switchyard"
@@ -20,6 +21,9 @@ def metric_name(prefix: str, value: str) -> str:
 
 def count_step(step: str, name: str) -> None:
     """One count with a ``step`` dimension, flushed at once (no shared dimension state, so
-    concurrent step handlers in one process, as in the local harness, do not collide)."""
+    concurrent step handlers in one process, as in the local harness, do not collide).
+    Honours POWERTOOLS_METRICS_DISABLED like the shared Metrics object (single_metric does not)."""
+    if is_metrics_disabled():
+        return
     with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=NAMESPACE) as metric:
         metric.add_dimension(name="step", value=step)

@@ -14,6 +14,7 @@ Operator input that does not validate never raises: the ``validate`` handler ret
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from pydantic import ValidationError
@@ -49,8 +50,11 @@ def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> 
             return _rejected(step, problem).model_dump(mode="json")
         raise InvalidRunbookInputError(problem) from exc
     logger.append_keys(execution=state.holder, action=str(state.request.action), target=state.request.target_region)
+    resolved = handler_deps(deps)
+    calls_of_this_step = resolved.call_log.step(step) if resolved.call_log is not None else nullcontext()
     try:
-        result = STEPS[step](state, handler_deps(deps))
+        with calls_of_this_step:  # the call history says which step made each AWS call
+            result = STEPS[step](state, resolved)
     except RetryableStepError as exc:
         logger.warning("runbook step will be retried", extra={"step": step, "error": str(exc)})
         count_step(step, "StepRetryable")
