@@ -56,6 +56,7 @@ import boto3
 from moto.core.config import DefaultConfig
 
 from switchyard.config import EnvironmentConfig
+from switchyard.handlers.environment import lambda_environment
 from switchyard.naming import STEP_NAMES, Names
 from switchyard.retry import ApiCallLog
 from switchyard_cli.executions import StateVisit, execution_history, state_visits
@@ -321,7 +322,7 @@ class LocalRunbook:
 
     def function_environment(self) -> dict[str, str]:
         """What every Switchyard Lambda gets (docs/architecture.md)."""
-        return {"SWITCHYARD_CONFIG": self.config.model_dump_json(), "POWERTOOLS_SERVICE_NAME": "switchyard"}
+        return lambda_environment(self.config)
 
     def _subscribe_approval_queue(self, topic_arn: str) -> str:
         sqs = self.client("sqs")
@@ -422,8 +423,7 @@ def local_runbook(
         "MOTO_ACCOUNT_ID": config.account,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
-        "SWITCHYARD_CONFIG": config.model_dump_json(),
-        "POWERTOOLS_SERVICE_NAME": "switchyard",
+        **lambda_environment(config),
     }
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url

@@ -16,10 +16,11 @@ from stacks.controller.assets import (
     RUNTIME,
     powertools_layer_arn,
 )
-from stacks.controller.functions import MEMORY_MB, SERVICE_NAME
+from stacks.controller.functions import MEMORY_MB
 from stacks.controller.logs import encrypted_log_group
 from stacks.controller.policy import acknowledge
 from switchyard.config import EnvironmentConfig
+from switchyard.handlers.environment import lambda_environment
 from switchyard.naming import Names
 
 
@@ -60,11 +61,7 @@ class SwitchyardFunction(Construct):
             handler=handler,
             code=lambda_.Code.from_asset(str(LAMBDA_SOURCE_DIR), exclude=list(LAMBDA_ASSET_EXCLUDES)),
             layers=[lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", powertools_layer_arn(region))],
-            environment={
-                "SWITCHYARD_CONFIG": config.model_dump_json(),
-                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": names.metrics_namespace,
-            },
+            environment=lambda_environment(config),
             role=self.role,
             log_group=log_group,
             timeout=timeout,

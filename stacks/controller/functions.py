@@ -24,6 +24,7 @@ from stacks.controller.permissions import CONTROLLER_PURPOSES, ControllerResourc
 from stacks.controller.policy import acknowledge, grant
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling
+from switchyard.handlers.environment import lambda_environment
 from switchyard.naming import STEP_NAMES, Names
 
 READINESS_POLLING = ReadinessPolling()  # wait_ready's polling inside one invocation
@@ -52,7 +53,6 @@ FUNCTION_TIMEOUTS = MappingProxyType(
     }
 )
 MEMORY_MB = 256
-SERVICE_NAME = "switchyard"
 
 
 def handler_path(purpose: str) -> str:
@@ -88,11 +88,7 @@ class ControllerFunctions(Construct):
         )
         code = lambda_.Code.from_asset(str(LAMBDA_SOURCE_DIR), exclude=list(LAMBDA_ASSET_EXCLUDES))
         powertools = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", powertools_layer_arn(region))
-        environment = {
-            "SWITCHYARD_CONFIG": config.model_dump_json(),
-            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": names.metrics_namespace,
-        }
+        environment = lambda_environment(config)
         self.by_purpose: dict[str, lambda_.Function] = {}
         for purpose in CONTROLLER_PURPOSES:
             construct_name = purpose.title().replace("_", "")
