@@ -173,28 +173,69 @@ def markdown(report: DrillReport, png_name: str) -> str:
 
 
 def render_timeline(report: DrillReport, path: Path) -> None:
-    """A Gantt-style PNG of the runbook steps (critical path highlighted) and key events."""
+    """Two panels: the drill's phases on the drill clock (fault, detection, runbook, traffic
+    moved), and a Gantt of the runbook's steps on their own scale, critical path in red."""
     import matplotlib  # noqa: PLC0415 - heavy; only the report needs it
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     steps = report.steps
-    fig, ax = plt.subplots(figsize=(10, 1.2 + 0.45 * max(len(steps), 1)))
-    for row, step in enumerate(steps):
-        width = max(step.end_seconds - step.start_seconds, 1e-4)
-        colour = "#d9534f" if step.critical_path else "#9bb7d4"
-        ax.barh(row, width, left=step.start_seconds, color=colour, edgecolor="black", linewidth=0.4)
-    ax.set_yticks(range(len(steps)), [step.step for step in steps])
-    ax.invert_yaxis()
-    for event in report.timeline:
-        ax.axvline(event.at_seconds, color="grey", linestyle=":", linewidth=0.8)
-        ax.text(event.at_seconds, -0.7, event.event, rotation=30, fontsize=7, ha="left", va="bottom")
-    ax.set_xlabel("seconds after fault (drill clock); red = critical path")
-    ax.set_title(f"Switchyard drill: {report.scenario} ({report.environment})", fontsize=10, pad=40)
+    fig, (phases, gantt) = plt.subplots(
+        2, 1, figsize=(10, 2.6 + 0.4 * max(len(steps), 1)), gridspec_kw={"height_ratios": [1, max(len(steps), 1) / 3]}
+    )
+    _draw_phases(phases, report)
+    _draw_steps(gantt, steps)
+    fig.suptitle(f"Switchyard drill: {report.scenario} ({report.environment}, {report.engine})", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _draw_phases(ax: Any, report: DrillReport) -> None:
+    events = {event.event: event.at_seconds for event in report.timeline}
+    end = max([event.at_seconds for event in report.timeline] + [1.0])
+    bars: list[tuple[str, float, float, str]] = []
+    decision = events.get("decision: fail over")
+    if decision is not None:
+        bars.append(("detection", 0.0, decision, "#f0ad4e"))
+    runbook_start = report.steps[0].start_seconds if report.steps else None
+    if runbook_start is not None:
+        bars.append(("runbook", runbook_start, report.steps[-1].end_seconds - runbook_start, "#d9534f"))
+    for row, (label, left, width, colour) in enumerate(bars):
+        ax.barh(row, max(width, end / 500), left=left, color=colour)
+        ax.text(left + width, row, f"  {label} {width:.1f} s", va="center", fontsize=8)
+    moved = [at for name, at in events.items() if name.startswith("traffic answered by")]
+    for at in moved:
+        ax.axvline(at, color="green", linewidth=1.2)
+        ax.text(at, len(bars) - 0.4, " traffic moved", color="green", fontsize=8)
+    ax.axvline(0, color="black", linewidth=1.0)
+    ax.set_yticks(range(len(bars)), [label for label, *_ in bars])
+    ax.set_xlim(-end * 0.02, end * 1.25)
+    ax.set_xlabel("seconds after the fault or request (drill clock: evaluation waits skipped, runbook in real time)")
+
+
+def _draw_steps(ax: Any, steps: list[StepTiming]) -> None:
+    if not steps:
+        ax.text(0.5, 0.5, "no runbook ran", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    origin = steps[0].start_seconds
+    for row, step in enumerate(steps):
+        width = max(step.end_seconds - step.start_seconds, 1e-3)
+        colour = "#d9534f" if step.critical_path else "#9bb7d4"
+        ax.barh(row, width, left=step.start_seconds - origin, color=colour, edgecolor="black", linewidth=0.4)
+        ax.text(
+            step.end_seconds - origin,
+            row,
+            f" {step.api_calls} calls ({step.mutating_calls} mutating)",
+            va="center",
+            fontsize=7,
+        )
+    ax.set_yticks(range(len(steps)), [step.step for step in steps])
+    ax.invert_yaxis()
+    ax.set_xlim(0, (steps[-1].end_seconds - origin) * 1.3)
+    ax.set_xlabel("seconds since the runbook started (against moto); red = critical path, blue = in parallel")
 
 
 def write_schema(path: Path = SCHEMA_PATH) -> None:
