@@ -3,6 +3,8 @@ WHEN the runbook runs THEN it keeps RPO 0, changes nothing, or asks a human."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from switchyard.model import Action, StepStatus
@@ -42,6 +44,24 @@ def test_a_planned_rds_switchover_waits_for_the_replica_to_catch_up(rds: Control
     rds.clock.advance(60)
     rds.publish_lag(0.0)
     assert STEPS["promote"](state, deps).status is StepStatus.DONE
+
+
+def test_a_planned_rds_switchover_promotes_when_the_lag_reaches_zero_while_it_polls(rds: Controller) -> None:
+    # GIVEN a planned switchover whose newest lag datapoint (one a minute) predates the fence
+    rds.publish_lag(3.0)
+
+    def next_datapoint_arrives(seconds: float) -> None:
+        rds.clock.advance(60)
+        rds.publish_lag(0.0)
+
+    deps = replace(rds.deps(), sleep=next_datapoint_arrives)
+    state = failover_state(rds.config, action=Action.SWITCHOVER, epoch=1)
+
+    # WHEN promote runs THEN it polled within the invocation and promoted at lag 0
+    result = STEPS["promote"](state, deps)
+    assert result.status is StepStatus.DONE
+    assert result.observed["replication_lag_seconds"] == 0
+    assert rds.call_log.operations(mutating_only=True) == ["PromoteReadReplica"]
 
 
 def test_a_planned_aurora_switchover_uses_switchover_not_failover(aurora: Controller) -> None:

@@ -6,7 +6,8 @@ writer is reachable (RPO 0), else ``failover_global_cluster`` with allow-data-lo
 Data-losing promotions (an RDS replica promotion in a failover, an Aurora failover) are
 gated on the RPO budget: with the lag above budget or unknown and no ``approval`` in the
 state document, this step refuses (``needs_human``) whatever the state machine did. A
-planned switchover waits (retryable) until the fenced primary's last writes replicated.
+planned switchover waits until the fenced primary's last writes replicated: it polls
+within the invocation, then raises a retryable error for the state machine's Retry.
 """
 
 from __future__ import annotations
@@ -55,6 +56,22 @@ def _primary_reachable(run: StepRun) -> bool:
     return source.exists and source.available
 
 
+def _wait_for_catch_up(run: StepRun, lag: float | None) -> float:
+    """A planned move promotes only once the fenced primary's last writes replicated.
+
+    ReplicaLag is a one-minute metric, so the newest datapoint can predate the fence by up
+    to a minute: poll within this invocation (``deps.readiness`` bounds it) before handing
+    the wait to the state machine's Retry, which gives several such windows in all.
+    """
+    polling, deps = run.deps.readiness, run.deps
+    for _ in range(polling.attempts):
+        deps.sleep(polling.interval_seconds)
+        lag = deps.database.describe(run.target).replication_lag_seconds
+        if lag == 0:
+            return 0.0
+    raise RetryableStepError(f"waiting for the replica to catch up (lag {lag}s) before promoting")
+
+
 def _refuse_unsafe_promotion(run: StepRun, lag: float | None, *, reachable: bool) -> StepResult | None:
     """A needs-human result when promoting now could lose data nobody approved losing."""
     deps, state = run.deps, run.state
@@ -63,7 +80,8 @@ def _refuse_unsafe_promotion(run: StepRun, lag: float | None, *, reachable: bool
         if not reachable:
             return run.finish(StepStatus.NEEDS_HUMAN, f"planned {run.action} needs {run.source} reachable; it is not")
         if rds_engine and lag != 0:
-            raise RetryableStepError(f"waiting for the replica to catch up (lag {lag}s) before promoting")
+            lag = _wait_for_catch_up(run, lag)
+        run.observed["replication_lag_seconds"] = lag
         return None
     data_losing = rds_engine or not reachable
     gate = data_loss_gate(lag, deps.config.rpo_budget_seconds) if data_losing else None
