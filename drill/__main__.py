@@ -15,7 +15,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the moto server's request log
 
 from drill.report import summary, write_reports  # noqa: E402
-from drill.runner import DEFAULT_REPLICATION_LAG_SECONDS, run_scenario  # noqa: E402
+from drill.runner import DEFAULT_REPLICATION_LAG_SECONDS, DrillError, run_scenario  # noqa: E402
 from drill.scenarios import SCENARIOS  # noqa: E402
 from switchyard.config import ConfigError, load_environment  # noqa: E402
 
@@ -64,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         progress = (lambda line: print(line, file=sys.stderr)) if args.json else print
-        report = run_scenario(config, SCENARIOS[name], progress=progress, replication_lag_seconds=args.replication_lag)
+        try:
+            report = run_scenario(
+                config, SCENARIOS[name], progress=progress, replication_lag_seconds=args.replication_lag
+            )
+        except DrillError as exc:
+            print(f"drill {name}: could not finish: {exc}", file=sys.stderr)
+            failed.append(name)
+            continue
         written = write_reports(report, args.reports)
         if args.json:
             print(report.model_dump_json(indent=2))

@@ -61,9 +61,18 @@ from switchyard.handlers.environment import override_deps
 from switchyard.handlers.traffic_switch import switch_answer
 from switchyard.model import Action, Decision, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, RetryPolicy
+from switchyard.runbook_state import Approval
+from switchyard_cli.executions import PendingApproval, execution_history, pending_approval
 
 Progress = Callable[[str], None]
+
+
+class DrillError(RuntimeError):
+    """The drill itself could not go on (not a failed expectation: those are in the report)."""
+
+
 DEFAULT_REPLICATION_LAG_SECONDS = 0.2
+FOLLOW_TIMEOUT_SECONDS = 180.0
 STEADY_STATE_EVALUATIONS = 2
 QUIET_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -486,23 +495,43 @@ def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook
 
 
 def _follow(drill: Drill, runbook: LocalRunbook, arn: str, timeline: Timeline) -> ExecutionReport:
-    """Wait for one execution, printing each step as it finishes."""
+    """Wait (bounded) for one execution, printing each step as it finishes and answering an
+    approval request the way the on-call operator would with ``switchyard approve``."""
     shown: set[tuple[str, float]] = set()
+    sfn = runbook.client("stepfunctions")
+    deadline = time.monotonic() + FOLLOW_TIMEOUT_SECONDS
     while True:
         report = runbook.report(arn)
         for visit in report.visits:
-            if (
-                visit.kind == "Task"
-                and visit.exited_at is not None
-                and (visit.name, visit.entered_at.timestamp()) not in shown
-            ):
-                shown.add((visit.name, visit.entered_at.timestamp()))
+            key = (visit.name, visit.entered_at.timestamp())
+            if visit.kind == "Task" and visit.exited_at is not None and key not in shown:
+                shown.add(key)
                 drill.progress(f"           step {visit.name:<16} {visit.seconds or 0:7.3f} s")
         if report.status != "RUNNING":
             timeline.mark(f"runbook {report.status.lower()}", drill.clock(), report.name)
             drill.progress(f"           runbook {report.name}: {report.status}")
             return report
+        waiting = pending_approval(execution_history(sfn, arn))
+        if waiting is not None:
+            _approve(drill, sfn, waiting, timeline)
+        if time.monotonic() > deadline:
+            raise DrillError(f"runbook {report.name} still running after {FOLLOW_TIMEOUT_SECONDS} s")
         time.sleep(0.05)
+
+
+def _approve(drill: Drill, sfn: Any, waiting: PendingApproval, timeline: Timeline) -> None:
+    """Approve as the drill's operator, stating the lag the request carried."""
+    observed = (waiting.request.get("preflight") or {}).get("observed") or {}
+    lag = observed.get("replication_lag_seconds")
+    why = observed.get("approval_reason") or "approval required"
+    approval = Approval(
+        approved_by="drill-operator",
+        approved_at=drill.clock.now(),
+        note=f"drill: accepted replication lag {lag} s ({why})",
+    )
+    sfn.send_task_success(taskToken=waiting.task_token, output=approval.model_dump_json())
+    timeline.mark("approved by the operator", drill.clock(), why[:120])
+    drill.progress(f"           approval requested ({why}); approved by the drill's operator")
 
 
 def _rejoin_old_primary(drill: Drill) -> None:

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
-REGION_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+# The commercial partition only: every ARN Switchyard computes is arn:aws:...
+REGION_PATTERN = r"^(af|ap|ca|eu|il|me|mx|sa|us)-[a-z]+-\d$"
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,15}$"
 
 Region = Annotated[str, Field(pattern=REGION_PATTERN, description="AWS region code, e.g. us-east-1")]
@@ -101,7 +102,8 @@ class Capacity(_Strict):
 class Database(_Strict):
     engine: DatabaseEngine
     instance_class: str = Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")
-    engine_version: str = Field(default="16.4", pattern=r"^\d+(\.\d+)?$")
+    # 17.6: available for both RDS PostgreSQL and Aurora PostgreSQL and not deprecated
+    engine_version: str = Field(default="17.6", pattern=r"^\d+(\.\d+)?$")
     database_name: str = Field(default="app", pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,62}$")
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
     multi_az: bool = False
@@ -116,7 +118,9 @@ class Detection(_Strict):
     recover_after_evaluations: int = Field(default=5, ge=1)
     dwell_seconds: int = Field(default=120, ge=0)
     hold_down_seconds: int = Field(default=3600, ge=0)
-    evaluation_interval_seconds: int = Field(default=60, ge=60)
+    evaluation_interval_seconds: int = Field(
+        default=60, ge=60, multiple_of=60, description="EventBridge rates are whole minutes"
+    )
     max_data_age_seconds: int = Field(default=300, ge=60, description="older observations count as missing")
 
     @model_validator(mode="after")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchyard.config import EnvironmentConfig
+from switchyard.config import REGION_PATTERN, EnvironmentConfig
 
 
 class Action(StrEnum):
@@ -52,7 +52,7 @@ class RunbookInput(_Strict):
     """
 
     action: Action
-    target_region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    target_region: str = Field(pattern=REGION_PATTERN)
     reason: str = Field(min_length=3, max_length=500)
     incident_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$", description="safe in execution names")
     requested_by: str = Field(min_length=1, max_length=128, pattern=r"^[\w.@:/+=,-]+$")

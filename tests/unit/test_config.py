@@ -51,6 +51,12 @@ def test_environment_name_must_be_safe() -> None:
         (lambda r: r.update(colour="blue"), r"field 'colour': unknown field"),
         (lambda r: r["dns"].update(record_name="orders.other.org"), r"not inside zone"),
         (lambda r: r["detection"].update(quorum=1), r"field 'detection.quorum'"),
+        (
+            lambda r: r["detection"].update(evaluation_interval_seconds=90),
+            r"evaluation_interval_seconds'.*multiple of 60",
+        ),
+        (lambda r: r["regions"].update(standby="us-gov-west-1"), r"field 'regions.standby': String should match"),
+        (lambda r: r["regions"].update(standby="cn-north-1"), r"field 'regions.standby': String should match"),
         (lambda r: r["detection"].update(recover_after_evaluations=1), r"recovery is harder than failure"),
         (lambda r: r.pop("notification_email"), r"field 'notification_email': required field is missing"),
     ],
