@@ -122,6 +122,9 @@ class Detection(_Strict):
         default=60, ge=60, multiple_of=60, description="EventBridge rates are whole minutes"
     )
     max_data_age_seconds: int = Field(default=300, ge=60, description="older observations count as missing")
+    escalate_degraded_after_evaluations: int = Field(
+        default=15, ge=1, description="tell a human once a region stays degraded (failing below quorum) this long"
+    )
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Detection:

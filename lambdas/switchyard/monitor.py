@@ -93,8 +93,40 @@ def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
             _notify_recommendation(deps, evaluation, desired.active_region, desired.epoch)
             outcome = replace(outcome, notified=True)
             notified_epoch = desired.epoch
-    deps.state.write_monitor_memory(region, {**evaluation.memory.to_item(), "notified_epoch": notified_epoch})
+    degraded = int(memory_item.get("degraded_evaluations", 0)) + 1 if evaluation.decision is Decision.DEGRADED else 0
+    escalated = bool(memory_item.get("escalated")) and degraded > 0
+    if degraded >= config.detection.escalate_degraded_after_evaluations and not escalated:
+        _notify_degraded(deps, evaluation, desired.active_region, desired.epoch, degraded)
+        outcome = replace(outcome, notified=True)
+        escalated = True
+    deps.state.write_monitor_memory(
+        region,
+        {
+            **evaluation.memory.to_item(),
+            "notified_epoch": notified_epoch,
+            "degraded_evaluations": degraded,
+            "escalated": escalated,
+        },
+    )
     return outcome
+
+
+def _notify_degraded(deps: RunbookDeps, evaluation: Evaluation, watched: str, epoch: int, evaluations: int) -> None:
+    """Once per degraded episode: failing signals that never reach a quorum still need a look
+    (a broken probe path, a partial outage, or a blind spot in the signals)."""
+    deps.notifier.publish(
+        deps.region,
+        subject=f"Switchyard {deps.config.name}: {watched} degraded for {evaluations} evaluations, no quorum",
+        message={
+            "kind": "degraded_without_quorum",
+            "watched_region": watched,
+            "epoch": epoch,
+            "evaluations": evaluations,
+            "failing_sources": list(evaluation.failing_sources),
+            "reasons": list(evaluation.reasons),
+            "how": "check the failing sources (runbooks/automatic-failover.md); fail over by hand if it is down",
+        },
+    )
 
 
 def _start_runbook(

@@ -171,6 +171,21 @@ def test_only_the_controllers_own_probe_failing_is_no_quorum(rds: Controller) ->
     assert rds.executions(arn, standby) == []
 
 
+def test_a_long_degraded_episode_without_quorum_tells_a_human_once(rds: Controller) -> None:
+    # GIVEN only the controller's own probe fails, for longer than the escalation threshold
+    standby = rds.config.regions.standby
+    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    threshold = rds.config.detection.escalate_degraded_after_evaluations
+
+    # WHEN the monitor evaluates past the threshold
+    outcomes = rds.evaluate(deps, threshold + 5)
+
+    # THEN exactly one evaluation notified, the one that reached the threshold, and nothing started
+    notified = [index for index, outcome in enumerate(outcomes) if outcome["notified"]]
+    assert notified == [threshold - 1]
+    assert rds.executions(rds.state_machine(standby), standby) == []
+
+
 # -- RPO budget ------------------------------------------------------------------------------
 def test_lag_above_budget_blocks_an_automatic_rds_promotion(rds: Controller) -> None:
     # GIVEN the replica lags 120 s, above dev's 60 s budget, and nobody approved
