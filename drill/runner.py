@@ -349,6 +349,11 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
     outcome = Outcome(
         config=config,
         runs=runs,
+        run_errors=[
+            f"{report.name}: {report.error}: {(report.cause or '')[:300]}"
+            for report in reports
+            if report.status != "SUCCEEDED"
+        ],
         active_region_after=active_after,
         answering_region_after=answering,
         acknowledged=len(acknowledged),
@@ -477,6 +482,7 @@ def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook
         target = primary if action is Action.FAILBACK else standby
         if action is Action.FAILBACK:
             _rejoin_old_primary(drill)
+        drill.background()  # an operator acts seconds later: the previous run's writes have replicated
         request = RunbookInput(
             action=action,
             target_region=target,

@@ -19,6 +19,7 @@ class Outcome:
 
     config: EnvironmentConfig
     runs: list[tuple[str, str]]  # (execution name, status)
+    run_errors: list[str]  # "name: error: cause" of every run that did not succeed
     active_region_after: str
     answering_region_after: str
     acknowledged: int
@@ -43,7 +44,7 @@ def runs_exactly(count: int) -> Check:
         return Expectation(
             name=f"runbook runs == {count}",
             passed=len(outcome.runs) == count and outcome.succeeded_runs == count,
-            detail=f"runs: {outcome.runs}",
+            detail=f"runs: {outcome.runs}" + "".join(f"; {error}" for error in outcome.run_errors),
         )
 
     return check
