@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from switchyard.adapters.state import MEMORY_VERSION
 from switchyard.decision import DesiredView, Evaluation, MonitorMemory, decide, heartbeat_signal
 from switchyard.deps import RunbookDeps
 from switchyard.model import Action, Decision, RunbookInput
@@ -99,7 +100,7 @@ def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
         _notify_degraded(deps, evaluation, desired.active_region, desired.epoch, degraded)
         outcome = replace(outcome, notified=True)
         escalated = True
-    deps.state.write_monitor_memory(
+    written = deps.state.write_monitor_memory(
         region,
         {
             **evaluation.memory.to_item(),
@@ -107,7 +108,11 @@ def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
             "degraded_evaluations": degraded,
             "escalated": escalated,
         },
+        read_version=int(memory_item.get(MEMORY_VERSION, 0)),
     )
+    if not written:
+        lost = "a concurrent evaluation updated the monitor's memory first; this evaluation's counts were dropped"
+        outcome = replace(outcome, reasons=[*outcome.reasons, lost])
     return outcome
 
 

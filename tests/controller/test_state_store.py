@@ -98,3 +98,20 @@ def test_the_lock_step_proceeds_when_the_other_region_is_dark(rds: Controller) -
 
     # WHEN the standby's runbook takes its lock THEN the dark region does not stop it
     assert STEPS["lock"](failover_state(rds.config), deps).status is StepStatus.DONE
+
+
+def test_a_monitor_evaluation_that_read_stale_memory_does_not_overwrite_a_newer_one(rds: Controller) -> None:
+    # GIVEN two monitor evaluations that both read the memory at version 0
+    standby = rds.config.regions.standby
+    state = rds.deps(standby).state
+    first = state.write_monitor_memory(standby, {"failing_evaluations": 1}, read_version=0)
+
+    # WHEN the slower one writes what it computed from the same read
+    second = state.write_monitor_memory(standby, {"failing_evaluations": 7}, read_version=0)
+
+    # THEN only the first write landed, and a write from a fresh read succeeds
+    memory = state.read_monitor_memory(standby)
+    assert (first, second) == (True, False)
+    assert memory is not None
+    assert memory["failing_evaluations"] == 1
+    assert state.write_monitor_memory(standby, {"failing_evaluations": 2}, read_version=int(memory["version"]))

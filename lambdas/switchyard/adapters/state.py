@@ -33,6 +33,9 @@ _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
 
+MEMORY_VERSION = "version"  # optimistic-concurrency counter of the monitor's memory item
+
+
 class LockHeldError(RuntimeError):
     """Another runbook holds the lock; this one must not run."""
 
@@ -99,7 +102,9 @@ class StateStore(Protocol):
 
     def read_monitor_memory(self, region: str) -> dict[str, Any] | None: ...
 
-    def write_monitor_memory(self, region: str, memory: dict[str, Any]) -> None: ...
+    def write_monitor_memory(self, region: str, memory: dict[str, Any], *, read_version: int) -> bool:
+        """Conditional on ``read_version`` (the ``version`` field of what was read; 0 if none)."""
+        ...
 
     def write_heartbeat(self, region: str, *, at: str) -> None:
         """``region``'s heartbeat, into its own replica."""
@@ -247,8 +252,16 @@ class DynamoStateStore:
             item.pop(KEY)
         return item
 
-    def write_monitor_memory(self, region: str, memory: dict[str, Any]) -> None:
-        self._put(region, {**memory, KEY: self._monitor_key(region)})
+    def write_monitor_memory(self, region: str, memory: dict[str, Any], *, read_version: int) -> bool:
+        """Write the memory unless another evaluation wrote it since ``read_version`` (the
+        schedule and alarm events can run two monitors at once); False when it lost."""
+        return self._put(
+            region,
+            {**memory, KEY: self._monitor_key(region), MEMORY_VERSION: read_version + 1},
+            condition="attribute_not_exists(#version) OR #version = :read",
+            ExpressionAttributeNames={"#version": MEMORY_VERSION},
+            ExpressionAttributeValues={":read": {"N": str(read_version)}},
+        )
 
     # -- heartbeat ---------------------------------------------------------------------
     def _heartbeat_key(self, region: str) -> str:
