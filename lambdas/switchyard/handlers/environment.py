@@ -59,7 +59,8 @@ def environment_config() -> EnvironmentConfig:
     try:
         return EnvironmentConfig.model_validate_json(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{CONFIG_VARIABLE} is not a valid EnvironmentConfig: {exc}") from exc
+        problem = describe_validation_error(exc)
+        raise ConfigError(f"{CONFIG_VARIABLE} is not a valid EnvironmentConfig: {problem}") from exc
 
 
 def current_region() -> str:
