@@ -7,15 +7,15 @@ CDK := node_modules/.bin/cdk
 ENV ?= dev
 SCENARIO ?= region-outage
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-export PYTHONPATH := $(CURDIR):$(CURDIR)/lambdas
 
 .PHONY: drill test lint typecheck unit synth bench clean setup
 
 setup: $(VENV)/.installed $(CDK)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
 	touch $@
 
 $(CDK): package.json package-lock.json

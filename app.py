@@ -7,10 +7,6 @@ The only place that reads context; everything below receives the typed configura
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-
-# The controller package lives in lambdas/ (the Lambda asset root); synth imports it too.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "lambdas"))
 
 import aws_cdk as cdk
 

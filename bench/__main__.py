@@ -82,14 +82,11 @@ def critical_path() -> dict[str, float]:
 
 
 def cold_imports(repeats: int) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'lambdas'}"}
     numbers = {}
     for module in HANDLER_MODULES:
         code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
         samples = [
-            float(
-                subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout
-            )
+            float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
             for _ in range(repeats)
         ]
         numbers[f"cold import {module} (ms, median)"] = round(statistics.median(samples) * 1000, 1)

@@ -37,8 +37,8 @@ from switchyard.adapters.database import Database, DatabaseStatus
 from switchyard.adapters.health import ROUTE53_REGION, AwsHealthSignals
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import Names
 from switchyard.decision import Signal
-from switchyard.naming import Names
 from switchyard.retry import ApiCall, ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
 
 CONTROL_PLANE_REGIONS = {"route53": ROUTE53_REGION, "iam": "us-east-1"}

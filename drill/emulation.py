@@ -16,7 +16,7 @@ import boto3
 
 from drill.world import Faults
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 
 def free_port() -> int:

@@ -26,8 +26,8 @@ import boto3
 
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import Names
 from switchyard.model import DesiredState
-from switchyard.naming import Names
 
 MOTO_IMAGE_ID = "ami-12c6146b"  # any id: moto does not check images of launch templates
 DB_PASSWORD = "not-a-secret-moto-only"  # noqa: S105 - moto only

@@ -1,5 +1,5 @@
 """Run the real runbook state machine locally: moto's Step Functions interpreter executing
-``stacks/runbook.asl.json``, with every Lambda task running the REAL step handler in-process.
+``stacks/controller/runbook.asl.json``, with every Lambda task running the REAL step handler in-process.
 
 Why and how (moto 5.2.5, measured):
 
@@ -20,7 +20,7 @@ Why and how (moto 5.2.5, measured):
 * Handlers read ``SWITCHYARD_CONFIG`` and ``AWS_REGION`` from the process environment, as
   in Lambda. All functions of one session share one environment and one region, so the
   session sets those variables once (plus ``MOTO_ACCOUNT_ID`` = the configured account,
-  so the ARNs computed by ``switchyard.naming`` match moto's account) and restores them
+  so the ARNs computed by ``switchyard.contract`` match moto's account) and restores them
   on exit. Provision resources inside the session so they land in that account.
 * ``.waitForTaskToken`` and ``SendTaskSuccess``/``SendTaskFailure`` are supported by
   moto's interpreter (its callback pool), but moto 5.2.5's ``SendTaskFailure`` handler
@@ -55,13 +55,13 @@ from unittest import mock
 import boto3
 from moto.core.config import DefaultConfig
 
+from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
 from switchyard.config import EnvironmentConfig
-from switchyard.handlers.environment import lambda_environment
-from switchyard.naming import STEP_NAMES, Names
+from switchyard.contract import STEP_NAMES, Names, lambda_environment
 from switchyard.retry import ApiCallLog
 from switchyard_cli.executions import StateVisit, execution_history, state_visits
 
-ASL_PATH = Path(__file__).resolve().parents[1] / "stacks" / "runbook.asl.json"
+ASL_PATH = RUNBOOK_DEFINITION  # the file the stacks deploy
 MOTO_CONFIG: DefaultConfig = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},

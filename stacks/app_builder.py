@@ -17,7 +17,7 @@ from stacks.controller_stack import ControllerStack
 from stacks.regional_stack import RegionalStack
 from stacks.storage_stack import StorageStack
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 PROJECT_TAG = "switchyard"
 

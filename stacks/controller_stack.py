@@ -22,7 +22,7 @@ from stacks.components.state_table import StateTable
 from stacks.controller import Controller, add_controller
 from stacks.controller.logs import encrypted_log_group
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 
 class ControllerStack(cdk.Stack):

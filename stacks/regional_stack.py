@@ -22,7 +22,7 @@ from stacks.components.log_bucket import LogBucket
 from stacks.components.network import Network
 from stacks.components.traffic_switch import TrafficSwitch
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 
 class RegionalStack(cdk.Stack):

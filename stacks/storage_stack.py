@@ -16,7 +16,7 @@ from stacks.components.data_bucket import DataBucket
 from stacks.components.log_bucket import LogBucket
 from stacks.controller.arns import ControllerArns
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 
 class StorageStack(cdk.Stack):

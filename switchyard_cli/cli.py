@@ -25,8 +25,8 @@ from pydantic import ValidationError
 
 from switchyard.adapters.state import DynamoStateStore
 from switchyard.config import ConfigError, EnvironmentConfig, load_environment
+from switchyard.contract import Names
 from switchyard.model import Action, RunbookInput, Severity
-from switchyard.naming import Names
 from switchyard.retry import ClientFactory
 from switchyard.runbook_state import Approval
 from switchyard_cli.executions import REJECTION_ERROR, execution_history, pending_approval

@@ -20,6 +20,9 @@ DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 # The commercial partition only: every ARN Switchyard computes is arn:aws:...
 REGION_PATTERN = r"^(af|ap|ca|eu|il|me|mx|sa|us)-[a-z]+-\d$"
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,15}$"
+CERTIFICATE_ARN_PATTERN = (
+    r"arn:aws:acm:{region}:{account}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}"
+)
 
 Region = Annotated[str, Field(pattern=REGION_PATTERN, description="AWS region code, e.g. us-east-1")]
 DatabaseEngine = Literal["rds-postgres", "aurora-postgres"]
@@ -67,6 +70,9 @@ class Dns(_Strict):
     ttl_seconds: int = Field(default=60, ge=5, le=300)
     health_check_interval_seconds: Literal[10, 30] = 10
     health_check_failure_threshold: int = Field(default=3, ge=1, le=10)
+    certificate_arns: dict[Region, str] = Field(
+        description="per region: the ACM certificate (for record_name) of that region's HTTPS listener"
+    )
 
     @model_validator(mode="after")
     def _record_in_zone(self) -> Dns:
@@ -170,6 +176,23 @@ class EnvironmentConfig(_Strict):
     storage: Storage = Storage()
     network: Network = Network()
 
+    @model_validator(mode="after")
+    def _certificates(self) -> EnvironmentConfig:
+        """One ACM certificate per region of the pair, in that region and this account
+        (a load balancer can only use a certificate of its own region)."""
+        arns = self.dns.certificate_arns
+        if set(arns) != set(self.regions.pair):
+            raise ValueError(
+                f"field 'dns.certificate_arns': needs exactly the regions {list(self.regions.pair)}, got {sorted(arns)}"
+            )
+        for region, arn in arns.items():
+            if not re.fullmatch(CERTIFICATE_ARN_PATTERN.format(region=region, account=self.account), arn):
+                raise ValueError(
+                    f"field 'dns.certificate_arns.{region}': {arn!r} is not an ACM certificate ARN of account "
+                    f"{self.account} in {region} (arn:aws:acm:{region}:{self.account}:certificate/<id>)"
+                )
+        return self
+
     def role_of(self, region: str) -> Literal["primary", "standby"]:
         """The deployed role of ``region``; raises ValueError outside the pair."""
         self.regions.other(region)
@@ -185,7 +208,8 @@ def _describe(exc: ValidationError) -> str:
             message = "unknown field"
         elif error["type"] == "missing":
             message = "required field is missing"
-        lines.append(f"field '{field}': {message}")
+        # a whole-model check names its own field ("field 'dns.certificate_arns': ...")
+        lines.append(message if not error["loc"] and message.startswith("field '") else f"field '{field}': {message}")
     return "; ".join(lines)
 
 

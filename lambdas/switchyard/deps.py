@@ -27,7 +27,7 @@ from switchyard.adapters.notifications import Notifier, SnsNotifier
 from switchyard.adapters.runbook_starter import RunbookStarter, StepFunctionsRunbookStarter
 from switchyard.adapters.state import DynamoStateStore, StateStore
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 from switchyard.retry import ApiCallLog, ClientFactory
 
 Clock = Callable[[], datetime]

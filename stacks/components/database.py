@@ -4,7 +4,7 @@
 read replica in the standby. ``aurora-postgres``: an Aurora global database whose
 primary cluster lives in the primary region and a secondary cluster in the standby.
 The standby side names its source (instance ARN or global cluster identifier) by the
-deterministic names of :class:`switchyard.naming.Names`, never by a stack reference.
+deterministic names of :class:`switchyard.contract.Names`, never by a stack reference.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from constructs import Construct
 from stacks.controller.arns import ControllerArns
 from stacks.controller.policy import acknowledge
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 POSTGRES_PORT = 5432
 MASTER_USERNAME = "switchyard_admin"

@@ -20,8 +20,7 @@ from stacks.controller.functions import MEMORY_MB
 from stacks.controller.logs import encrypted_log_group
 from stacks.controller.policy import acknowledge
 from switchyard.config import EnvironmentConfig
-from switchyard.handlers.environment import lambda_environment
-from switchyard.naming import Names
+from switchyard.contract import Names, lambda_environment
 
 
 class SwitchyardFunction(Construct):

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from switchyard.alarms import alarm_spec
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 SERVER_ERROR_PERCENT = 5.0
 """5xx responses (load balancer + targets) as a share of requests that counts as failing."""

@@ -16,7 +16,7 @@ from stacks.components.function import SwitchyardFunction
 from stacks.controller.arns import ControllerArns
 from stacks.controller.policy import Permission, grant
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 HANDLER = "switchyard.handlers.traffic_switch.handler"
 TIMEOUT = cdk.Duration.seconds(3)  # Route 53 waits 2 s for a response after connecting

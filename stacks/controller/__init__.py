@@ -11,13 +11,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.controller.alarms import ControllerAlarms
-from stacks.controller.assets import RUNBOOK_DEFINITION
 from stacks.controller.functions import ControllerFunctions
 from stacks.controller.operator_access import OperatorAccess
+from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
 from stacks.controller.state_machine import RunbookStateMachine
 from stacks.controller.trigger import AutomaticTrigger
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 __all__ = [
     "AutomaticTrigger",

@@ -17,7 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from switchyard.alarms import AlarmSpec, alarm_spec
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 PERIOD = Duration.minutes(1)
 METRICS_PER_ALARM = 10  # CloudWatch's limit for a metric-math alarm

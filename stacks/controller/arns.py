@@ -1,6 +1,6 @@
 """Deterministic ARNs of the resources the controller acts on.
 
-Built from :class:`switchyard.naming.Names`, so a policy in one region can name a
+Built from :class:`switchyard.contract.Names`, so a policy in one region can name a
 resource in the other without a cross-stack (or cross-region) reference.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchyard.alarms import AlarmSpec
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 
 @dataclass(frozen=True)

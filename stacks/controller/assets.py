@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SOURCE_DIR = REPOSITORY_ROOT / "lambdas"
-RUNBOOK_DEFINITION = REPOSITORY_ROOT / "stacks" / "runbook.asl.json"
+
 LAMBDA_ASSET_EXCLUDES = (
     "**/__pycache__",
     "**/*.pyc",

@@ -23,9 +23,8 @@ from stacks.controller.logs import encrypted_log_group
 from stacks.controller.permissions import CONTROLLER_PURPOSES, ControllerResources
 from stacks.controller.policy import acknowledge, grant
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import STEP_NAMES, Names, lambda_environment
 from switchyard.deps import ReadinessPolling
-from switchyard.handlers.environment import lambda_environment
-from switchyard.naming import STEP_NAMES, Names
 
 READINESS_POLLING = ReadinessPolling()  # wait_ready's polling inside one invocation
 

@@ -16,7 +16,7 @@ from constructs import Construct
 from stacks.controller.permissions import ControllerResources
 from stacks.controller.policy import grant
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 OPERATOR_SESSION = Duration.hours(1)
 

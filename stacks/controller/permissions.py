@@ -15,7 +15,7 @@ from stacks.controller.arns import ControllerArns
 from stacks.controller.policy import Permission, key_use
 from switchyard.alarms import ALARMS, HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import STEP_NAMES, Names
+from switchyard.contract import STEP_NAMES, Names
 
 DESCRIBE_ONLY_ON_STAR = "describe/list calls that AWS authorizes only on '*'; they change nothing"
 # The state adapter reads items and writes them conditionally (lock, desired state, audit, monitor memory).

@@ -1,4 +1,4 @@
-"""RunbookStateMachine: the failover runbook (stacks/runbook.asl.json) as a Step
+"""RunbookStateMachine: the failover runbook (stacks/controller/runbook.asl.json) as a Step
 Functions state machine whose role can call only what the definition calls."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.controller.arns import ControllerArns
-from stacks.controller.assets import RUNBOOK_DEFINITION
 from stacks.controller.logs import encrypted_log_group
 from stacks.controller.policy import Permission, grant, key_use
-from switchyard.naming import STEP_NAMES, Names
+from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
+from switchyard.contract import STEP_NAMES, Names
 
 # Used when the definition states no TimeoutSeconds of its own: covers the human approval
 # pause of a data-losing failover; no execution holds the lock longer.

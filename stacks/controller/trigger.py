@@ -18,7 +18,7 @@ from constructs import Construct
 from stacks.controller.arns import ControllerArns
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 RECONCILE_EVERY = Duration.minutes(1)

@@ -1,6 +1,6 @@
 """An in-process stand-in for the runbook state machine, for controller tests only.
 
-Same order as stacks/runbook.asl.json intends: validate, lock, preflight, then in
+Same order as stacks/controller/runbook.asl.json intends: validate, lock, preflight, then in
 parallel (fence -> promote) and scale_up, then wait_ready, flip, verify, release, record.
 A needs_human result jumps to record; RetryableStepError is retried a bounded number of
 times (like a Retry block) and then treated as needs_human.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchyard.adapters.state import KEY as STATE_KEY
+from switchyard.contract import STATE_TABLE_KEY as STATE_KEY
 from tests.stacks.topology import Topology, only_resource, resources_of
 
 

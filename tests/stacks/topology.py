@@ -18,7 +18,7 @@ from aws_cdk.assertions import Template
 
 from stacks.app_builder import SwitchyardApp, compose_app
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 STACK_KINDS = ("controller", "storage", "regional")

@@ -11,7 +11,7 @@ import pytest
 
 from drill.stepfunctions import ASL_PATH, all_states, load_definition, render_definition, substitutions
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import STEP_NAMES
+from switchyard.contract import STEP_NAMES
 
 DEFINITION = load_definition()
 STATES = all_states(DEFINITION)

@@ -59,6 +59,21 @@ def test_environment_name_must_be_safe() -> None:
         (lambda r: r["regions"].update(standby="cn-north-1"), r"field 'regions.standby': String should match"),
         (lambda r: r["detection"].update(recover_after_evaluations=1), r"recovery is harder than failure"),
         (lambda r: r.pop("notification_email"), r"field 'notification_email': required field is missing"),
+        (lambda r: r["dns"].pop("certificate_arns"), r"field 'dns.certificate_arns': required field is missing"),
+        (
+            lambda r: r["dns"]["certificate_arns"].pop("us-west-2"),
+            r"field 'dns.certificate_arns': needs exactly the regions \['us-east-1', 'us-west-2'\]",
+        ),
+        (
+            lambda r: r["dns"]["certificate_arns"].update({"us-west-2": r["dns"]["certificate_arns"]["us-east-1"]}),
+            r"field 'dns.certificate_arns.us-west-2': .* not an ACM certificate ARN of account 111111111111 in us-west",
+        ),
+        (
+            lambda r: r["dns"]["certificate_arns"].update(
+                {"us-east-1": r["dns"]["certificate_arns"]["us-east-1"].replace("111111111111", "999999999999")}
+            ),
+            r"field 'dns.certificate_arns.us-east-1': .* of account 111111111111",
+        ),
     ],
 )
 def test_bad_configuration_names_environment_and_field(mutate, message: str) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 from switchyard.retry import ClientFactory, error_code
 
 Clock = Callable[[], datetime]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 from switchyard.retry import ClientFactory
 
 ROUTE53_REGION = "us-east-1"

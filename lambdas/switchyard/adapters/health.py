@@ -22,14 +22,12 @@ from typing import Any, Protocol
 
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import HEALTH_CHECK_PURPOSES, SIGNAL_HEALTH_CHECK, Names
 from switchyard.decision import GLOBAL_OBSERVER, Signal, SignalSource
-from switchyard.naming import Names
 from switchyard.retry import ClientFactory
 
 Clock = Callable[[], datetime]
 ROUTE53_REGION = "us-east-1"
-HEALTH_CHECK_PURPOSES = ("load-balancer", "traffic-switch", "region")
-SIGNAL_HEALTH_CHECK = "load-balancer"
 PROBE_TIMEOUT_SECONDS = 3.0
 
 
@@ -145,7 +143,7 @@ class AwsHealthSignals:
         return signals
 
     def probe_signal(self, observer_region: str) -> Signal:
-        url = f"https://{self._config.dns.record_name}/"
+        url = self._names.probe_url
         healthy = self._probe(url)
         failing = None if healthy is None else not healthy
         return Signal("probe", SignalSource.PROBE, observer_region, failing, self._clock())

@@ -6,7 +6,7 @@ import json
 from typing import Any, Protocol
 
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import Names
+from switchyard.contract import Names
 from switchyard.retry import ClientFactory
 
 SUBJECT_LIMIT = 100

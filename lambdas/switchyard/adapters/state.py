@@ -24,11 +24,11 @@ from typing import Any, Protocol
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import STATE_TABLE_KEY, Names
 from switchyard.model import DesiredState
-from switchyard.naming import Names
 from switchyard.retry import ClientFactory, error_code
 
-KEY = "pk"
+KEY = STATE_TABLE_KEY  # the name this module's expressions use
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -120,7 +120,6 @@ class DynamoStateStore:
 
     def __init__(self, config: EnvironmentConfig, clients: ClientFactory) -> None:
         self._names = Names(config)
-        self._application = config.application
         self._clients = clients
 
     def _table(self, region: str, *, best_effort: bool = False) -> tuple[Any, str]:
@@ -231,7 +230,7 @@ class DynamoStateStore:
 
     # -- audit -------------------------------------------------------------------------
     def append_audit(self, region: str, *, execution: str, record: dict[str, Any]) -> bool:
-        key = f"audit#{self._application}#{execution}"
+        key = self._names.audit_key(execution)
         return self._put(
             region,
             {**record, KEY: key},
@@ -240,14 +239,11 @@ class DynamoStateStore:
         )
 
     def read_audit(self, region: str, *, execution: str) -> dict[str, Any] | None:
-        return self._get(region, f"audit#{self._application}#{execution}")
+        return self._get(region, self._names.audit_key(execution))
 
     # -- monitor memory ----------------------------------------------------------------
-    def _monitor_key(self, region: str) -> str:
-        return f"monitor#{self._application}#{region}"
-
     def read_monitor_memory(self, region: str) -> dict[str, Any] | None:
-        item = self._get(region, self._monitor_key(region))
+        item = self._get(region, self._names.monitor_key(region))
         if item is not None:
             item.pop(KEY)
         return item
@@ -257,19 +253,16 @@ class DynamoStateStore:
         schedule and alarm events can run two monitors at once); False when it lost."""
         return self._put(
             region,
-            {**memory, KEY: self._monitor_key(region), MEMORY_VERSION: read_version + 1},
+            {**memory, KEY: self._names.monitor_key(region), MEMORY_VERSION: read_version + 1},
             condition="attribute_not_exists(#version) OR #version = :read",
             ExpressionAttributeNames={"#version": MEMORY_VERSION},
             ExpressionAttributeValues={":read": {"N": str(read_version)}},
         )
 
     # -- heartbeat ---------------------------------------------------------------------
-    def _heartbeat_key(self, region: str) -> str:
-        return f"heartbeat#{self._application}#{region}"
-
     def write_heartbeat(self, region: str, *, at: str) -> None:
-        self._put(region, {KEY: self._heartbeat_key(region), "at": at})
+        self._put(region, {KEY: self._names.heartbeat_key(region), "at": at})
 
     def read_heartbeat(self, region: str, *, of_region: str) -> str | None:
-        item = self._get(region, self._heartbeat_key(of_region))
+        item = self._get(region, self._names.heartbeat_key(of_region))
         return str(item["at"]) if item else None

@@ -16,24 +16,10 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from switchyard.config import ConfigError, EnvironmentConfig, _describe
+from switchyard.contract import CONFIG_VARIABLE, REGION_VARIABLE
 from switchyard.deps import RunbookDeps, build_runbook_deps
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-CONFIG_VARIABLE = "SWITCHYARD_CONFIG"
-REGION_VARIABLE = "AWS_REGION"
-SERVICE_NAME = "switchyard"
-METRICS_NAMESPACE = "Switchyard"
-
-
-def lambda_environment(config: EnvironmentConfig) -> dict[str, str]:
-    """The environment every Switchyard Lambda function gets (docs/architecture.md): the
-    stacks deploy it and the local harness sets it."""
-    return {
-        CONFIG_VARIABLE: config.model_dump_json(),
-        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-    }
-
 
 _cache: dict[tuple[str, ...], RunbookDeps] = {}
 _override: list[RunbookDeps] = []

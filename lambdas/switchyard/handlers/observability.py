@@ -6,8 +6,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from switchyard.handlers.environment import METRICS_NAMESPACE as NAMESPACE
-from switchyard.handlers.environment import SERVICE_NAME as SERVICE
+from switchyard.contract import METRICS_NAMESPACE as NAMESPACE
+from switchyard.contract import SERVICE_NAME as SERVICE
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)

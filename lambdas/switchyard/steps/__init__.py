@@ -1,4 +1,4 @@
-"""The runbook steps, one module per name in ``switchyard.naming.STEP_NAMES``.
+"""The runbook steps, one module per name in ``switchyard.contract.STEP_NAMES``.
 
 Each step is a plain function ``(state: RunbookState, deps: RunbookDeps) -> StepResult``
 that observes first and is a no-op when its work is already done. A step raises only

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchyard.adapters.health import HEALTH_CHECK_PURPOSES
+from switchyard.contract import HEALTH_CHECK_PURPOSES
 from switchyard.deps import RunbookDeps
 from switchyard.model import Action, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState

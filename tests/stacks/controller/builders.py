@@ -14,7 +14,7 @@ from aws_cdk.assertions import Template
 
 from stacks.controller import Controller, add_controller
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import STEP_NAMES, Names
+from switchyard.contract import STEP_NAMES, Names
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def build_controller(
 
 
 def minimal_runbook_definition() -> dict[str, Any]:
-    """A stand-in runbook that invokes every step once, for when stacks/runbook.asl.json is absent."""
+    """A stand-in runbook that invokes every step once, for when stacks/controller/runbook.asl.json is absent."""
     states: dict[str, Any] = {}
     for index, step in enumerate(STEP_NAMES):
         states[step] = {

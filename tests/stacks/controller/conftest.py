@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.controller.assets import RUNBOOK_DEFINITION
+from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
 from switchyard.config import EnvironmentConfig, load_environment
 from tests.stacks.controller.builders import minimal_runbook_definition
 

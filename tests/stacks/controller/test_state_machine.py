@@ -11,11 +11,11 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from stacks.controller.assets import RUNBOOK_DEFINITION
 from stacks.controller.functions import FUNCTION_TIMEOUTS
+from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
 from stacks.controller.state_machine import RUNBOOK_TIMEOUT, RunbookStateMachine, definition_substitution_keys
 from switchyard.config import EnvironmentConfig
-from switchyard.naming import STEP_NAMES
+from switchyard.contract import STEP_NAMES
 from tests.stacks.controller.builders import BareStack, actions_on, as_list, bare_stack, minimal_runbook_definition
 
 
@@ -118,7 +118,7 @@ def test_role_calls_no_other_service_than_it_needs(role_statements) -> None:
 def project_definition(state_machine) -> dict[str, Any]:
     """The project's own runbook definition, as rendered into the state machine."""
     if not RUNBOOK_DEFINITION.is_file():
-        pytest.skip("stacks/runbook.asl.json is not written yet")
+        pytest.skip("stacks/controller/runbook.asl.json is not written yet")
     return json.loads(state_machine["DefinitionString"])
 
 

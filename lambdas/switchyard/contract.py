@@ -1,0 +1,280 @@
+"""The deploy contract: every fact the stacks and the controller must agree on.
+
+Names and ARNs of deployed resources, the state table's key and item keys, the Lambda
+environment, handler paths and purposes, the runbook's step names, the endpoints that
+Route 53 and the probe check, and the identifiers of health checks and failover records.
+The stacks import this module (and the config/model vocabulary) and nothing else from
+the controller package; the controller, the drill and the tests read the same values, so
+a rename on one side cannot go unnoticed on the other.
+
+Names are deterministic functions of the configuration, so no stack references another:
+a failed region's stack outputs are unreadable in an outage, a computed name is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchyard.config import EnvironmentConfig
+from switchyard.model import DesiredState
+
+# -- runbook steps and Lambda functions -------------------------------------------------
+STEP_NAMES = (
+    "validate",
+    "lock",
+    "preflight",
+    "fence",
+    "promote",
+    "scale_up",
+    "wait_ready",
+    "flip",
+    "verify",
+    "release",
+    "record",
+)
+MONITOR = "monitor"
+RECONCILER = "reconciler"
+TRAFFIC_SWITCH = "traffic_switch"
+CONTROLLER_PURPOSES: tuple[str, ...] = (MONITOR, RECONCILER, *STEP_NAMES)
+FUNCTION_PURPOSES: tuple[str, ...] = (*CONTROLLER_PURPOSES, TRAFFIC_SWITCH)
+
+
+def handler_path(purpose: str) -> str:
+    """The import path Lambda calls for ``purpose`` (the same path the tests import)."""
+    if purpose in STEP_NAMES:
+        return f"switchyard.handlers.runbook.{purpose}"
+    if purpose in FUNCTION_PURPOSES:
+        return f"switchyard.handlers.{purpose}.handler"
+    raise KeyError(f"no Switchyard function serves purpose {purpose!r} (known: {', '.join(FUNCTION_PURPOSES)})")
+
+
+# -- the Lambda environment ---------------------------------------------------------------
+CONFIG_VARIABLE = "SWITCHYARD_CONFIG"
+REGION_VARIABLE = "AWS_REGION"
+SERVICE_NAME = "switchyard"
+METRICS_NAMESPACE = "Switchyard"
+
+
+def lambda_environment(config: EnvironmentConfig) -> dict[str, str]:
+    """The environment every Switchyard Lambda function gets: the stacks deploy it and
+    the local harness sets it. The region comes from Lambda's own ``AWS_REGION``."""
+    return {
+        CONFIG_VARIABLE: config.model_dump_json(),
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+    }
+
+
+# -- the state table --------------------------------------------------------------------
+STATE_TABLE_KEY = "pk"  # the one (string) partition key; every item is addressed by it alone
+DESIRED_STATE_ITEM = "desired"
+LOCK_ITEM = "lock"
+MONITOR_ITEM = "monitor"
+AUDIT_ITEM = "audit"
+HEARTBEAT_ITEM = "heartbeat"
+# Published (count 1) by the monitor, the reconciler and the traffic switch whenever the
+# desired-state item is missing or unreadable; the stacks alarm on it. Dimension: Region.
+DESIRED_STATE_MISSING_METRIC = "DesiredStateMissing"
+SEEDED_AT = "1970-01-01T00:00:00+00:00"  # the deployment's seed predates every real change
+SEEDED_BY = "switchyard-deploy"
+
+
+def initial_desired_state(config: EnvironmentConfig) -> DesiredState:
+    """What the stacks seed on first deploy: the configured primary is active at epoch 0
+    (epoch 0 carries no hold-down, see switchyard.decision)."""
+    return DesiredState(
+        active_region=config.regions.primary,
+        epoch=0,
+        updated_by=SEEDED_BY,
+        reason="initial deployment: the configured primary region is active",
+        updated_at=SEEDED_AT,
+    )
+
+
+def desired_state_item(config: EnvironmentConfig, state: DesiredState) -> dict[str, dict[str, str]]:
+    """``state`` as the state table's item, in DynamoDB's typed JSON (absent fields omitted)."""
+    item = {STATE_TABLE_KEY: {"S": Names(config).desired_state_key}}
+    for field, value in state.model_dump().items():
+        if value is None:
+            continue
+        item[field] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+    return item
+
+
+# -- endpoints that Route 53, the load balancer and the probe check ------------------------
+@dataclass(frozen=True)
+class Endpoint:
+    """What a checker requests: scheme, port and path."""
+
+    scheme: str
+    port: int
+    path: str
+
+    def url(self, host: str) -> str:
+        default_port = {"https": 443, "http": 80}[self.scheme]
+        port = "" if self.port == default_port else f":{self.port}"
+        return f"{self.scheme}://{host}{port}{self.path}"
+
+
+# The load balancer serves HTTPS (an ACM certificate per region from the configuration) and
+# redirects HTTP to it. Route 53's check of the load balancer and the monitor's probe of the
+# application's record both request this endpoint, so a change to the listener changes both.
+APP_ENDPOINT = Endpoint("https", 443, "/health")
+APP_HTTP_PORT = 80  # redirected to APP_ENDPOINT
+INSTANCE_PORT = 80  # where the instances serve, behind the load balancer
+INSTANCE_HEALTH_PATH = APP_ENDPOINT.path  # the target group's check (the instances serve the same path)
+SWITCH_ENDPOINT = Endpoint("https", 443, "/")  # the traffic switch's function URL
+
+# Route 53 health checks of one region, by purpose (their ``Name`` tags come from Names).
+HEALTH_CHECK_PURPOSES = ("load-balancer", "traffic-switch", "region")
+SIGNAL_HEALTH_CHECK = "load-balancer"  # the only check that is a health signal (others follow the switch)
+FAILOVER_BY_ROLE = {"primary": "PRIMARY", "standby": "SECONDARY"}
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every name and ARN Switchyard gives to a resource of one environment."""
+
+    config: EnvironmentConfig
+
+    @property
+    def prefix(self) -> str:
+        return f"switchyard-{self.config.name}"
+
+    @property
+    def account(self) -> str:
+        return self.config.account
+
+    # -- stacks ------------------------------------------------------------------------
+    def stack(self, kind: str, region: str) -> str:
+        return f"{self.prefix}-{kind}-{region}"
+
+    # -- state shared by both regions (DynamoDB global table) --------------------------
+    @property
+    def state_table(self) -> str:
+        return f"{self.prefix}-state"
+
+    def state_table_arn(self, region: str) -> str:
+        """The replica of the state table in ``region`` (one name, one ARN per region)."""
+        return f"arn:aws:dynamodb:{region}:{self.account}:table/{self.state_table}"
+
+    @property
+    def desired_state_key(self) -> str:
+        return f"{DESIRED_STATE_ITEM}#{self.config.application}"
+
+    @property
+    def lock_key(self) -> str:
+        """Partition key of the one runbook lock per application and environment."""
+        return f"{LOCK_ITEM}#{self.config.application}"
+
+    def monitor_key(self, region: str) -> str:
+        return f"{MONITOR_ITEM}#{self.config.application}#{region}"
+
+    def audit_key(self, execution: str) -> str:
+        return f"{AUDIT_ITEM}#{self.config.application}#{execution}"
+
+    def heartbeat_key(self, region: str) -> str:
+        return f"{HEARTBEAT_ITEM}#{self.config.application}#{region}"
+
+    def item_key_pattern(self, item: str) -> str:
+        """Every key of one item kind (``audit``, ``monitor``...), for IAM's ``StringLike``."""
+        if item in (DESIRED_STATE_ITEM, LOCK_ITEM):
+            return f"{item}#{self.config.application}"
+        return f"{item}#{self.config.application}#*"
+
+    # -- per region --------------------------------------------------------------------
+    def bucket(self, region: str) -> str:
+        return f"{self.prefix}-{self.account}-{region}-data"
+
+    def bucket_arn(self, region: str) -> str:
+        return f"arn:aws:s3:::{self.bucket(region)}"
+
+    def asg(self, region: str) -> str:
+        return f"{self.prefix}-{region}-app"
+
+    def asg_arn(self, region: str) -> str:
+        """The application ASG; its ARN carries a generated id, so that part is a wildcard."""
+        return f"arn:aws:autoscaling:{region}:{self.account}:autoScalingGroup:*:autoScalingGroupName/{self.asg(region)}"
+
+    def db_instance(self, region: str) -> str:
+        """RDS engine: the instance in ``region`` (primary or its cross-region replica)."""
+        return f"{self.prefix}-{region}-db"
+
+    def db_instance_arn(self, region: str) -> str:
+        return f"arn:aws:rds:{region}:{self.account}:db:{self.db_instance(region)}"
+
+    def db_cluster(self, region: str) -> str:
+        """Aurora engine: the regional cluster in ``region``."""
+        return f"{self.prefix}-{region}-cluster"
+
+    def db_cluster_arn(self, region: str) -> str:
+        return f"arn:aws:rds:{region}:{self.account}:cluster:{self.db_cluster(region)}"
+
+    @property
+    def global_cluster(self) -> str:
+        return f"{self.prefix}-global"
+
+    @property
+    def global_cluster_arn(self) -> str:
+        return f"arn:aws:rds::{self.account}:global-cluster:{self.global_cluster}"
+
+    def topic(self, region: str) -> str:
+        return f"{self.prefix}-{region}-notifications"
+
+    def topic_arn(self, region: str) -> str:
+        return f"arn:aws:sns:{region}:{self.account}:{self.topic(region)}"
+
+    def state_machine(self, region: str) -> str:
+        return f"{self.prefix}-{region}-runbook"
+
+    def state_machine_arn(self, region: str) -> str:
+        return f"arn:aws:states:{region}:{self.account}:stateMachine:{self.state_machine(region)}"
+
+    def state_machine_executions_arn(self, region: str) -> str:
+        """Every execution of the region's runbook (execution names are chosen per run)."""
+        return f"arn:aws:states:{region}:{self.account}:execution:{self.state_machine(region)}:*"
+
+    def function(self, region: str, purpose: str) -> str:
+        return f"{self.prefix}-{region}-{purpose.replace('_', '-')}"
+
+    def function_arn(self, region: str, purpose: str) -> str:
+        return f"arn:aws:lambda:{region}:{self.account}:function:{self.function(region, purpose)}"
+
+    def function_log_group(self, region: str, purpose: str) -> str:
+        return f"/aws/lambda/{self.function(region, purpose)}"
+
+    def alarm(self, region: str, purpose: str) -> str:
+        return f"{self.prefix}-{region}-{purpose}"
+
+    def alarm_arn(self, region: str, purpose: str) -> str:
+        return f"arn:aws:cloudwatch:{region}:{self.account}:alarm:{self.alarm(region, purpose)}"
+
+    def default_event_bus_arn(self, region: str) -> str:
+        return f"arn:aws:events:{region}:{self.account}:event-bus/default"
+
+    def operator_role(self, region: str) -> str:
+        return f"{self.prefix}-{region}-operator"
+
+    # -- DNS ---------------------------------------------------------------------------
+    @property
+    def hosted_zone_arn(self) -> str:
+        return f"arn:aws:route53:::hostedzone/{self.config.dns.hosted_zone_id}"
+
+    def health_check(self, region: str, purpose: str) -> str:
+        """``Name`` tag of a Route 53 health check of ``region``: one of HEALTH_CHECK_PURPOSES
+        ("region" is the calculated check of the failover record)."""
+        if purpose not in HEALTH_CHECK_PURPOSES:
+            raise KeyError(f"no health check purpose {purpose!r} (known: {', '.join(HEALTH_CHECK_PURPOSES)})")
+        return f"{self.prefix}-{region}-{purpose}"
+
+    def failover_record_set_identifier(self, region: str) -> str:
+        return f"{self.prefix}-{region}"
+
+    @property
+    def probe_url(self) -> str:
+        """What the monitor's probe requests: the application's record, as Route 53 checks it."""
+        return APP_ENDPOINT.url(self.config.dns.record_name)
+
+    @property
+    def metrics_namespace(self) -> str:
+        return METRICS_NAMESPACE
