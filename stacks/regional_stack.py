@@ -1,7 +1,7 @@
 """Per-region application stack: network, application tier, database, health alarms,
 the traffic switch and the region's own failover record.
 
-Everything from another stack or region is addressed by deterministic name: the
+Everything from another stack or region is addressed by its contract name: the
 notification topic (controller stack), the state table replica, the database source.
 """
 
@@ -15,12 +15,13 @@ from constructs import Construct
 
 from stacks.components.app_tier import AppTier
 from stacks.components.database import RegionalDatabase
-from stacks.components.encryption import allow_cloudwatch_logs, create_key
 from stacks.components.failover_record import FailoverRecord
 from stacks.components.health_alarms import HealthAlarms
 from stacks.components.log_bucket import LogBucket
 from stacks.components.network import Network
 from stacks.components.traffic_switch import TrafficSwitch
+from stacks.shared.encryption import allow_cloudwatch_logs, create_key
+from stacks.shared.scope import RegionScope
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
 
@@ -33,7 +34,6 @@ class RegionalStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         names = Names(config)
-        role = config.role_of(region)
         key = create_key(
             self,
             "RegionalKey",
@@ -41,48 +41,29 @@ class RegionalStack(cdk.Stack):
             description=f"Switchyard {config.name} in {region}: database, secrets and function logs",
         )
         allow_cloudwatch_logs(key, region=region)
-        notifications = sns.Topic.from_topic_arn(self, "Notifications", names.topic_arn(region))
+        topic = sns.Topic.from_topic_arn(self, "Notifications", names.topic_arn(region))
+        here = RegionScope(config=config, region=region, key=key, topic=topic)
         logs = LogBucket(self, "Logs")
-        cidr = config.network.primary_cidr if role == "primary" else config.network.standby_cidr
+        cidr = config.network.primary_cidr if here.is_primary else config.network.standby_cidr
         self.network = Network(self, "Network", cidr=cidr, network=config.network, flow_logs=logs.bucket)
-        self.app_tier = AppTier(
-            self,
-            "AppTier",
-            vpc=self.network.vpc,
-            capacity=config.capacity,
-            role=role,
-            group_name=names.asg(region),
-            notifications=notifications,
-            access_logs=logs.bucket,
-        )
+        self.app_tier = AppTier(self, "AppTier", region=here, vpc=self.network.vpc, access_logs=logs.bucket)
         self.database = RegionalDatabase(
-            self,
-            "Database",
-            config=config,
-            region=region,
-            vpc=self.network.vpc,
-            key=key,
-            clients=self.app_tier.instance_security_group,
+            self, "Database", region=here, vpc=self.network.vpc, clients=self.app_tier.instance_security_group
         )
         self.health_alarms = HealthAlarms(
             self,
             "HealthAlarms",
-            config=config,
-            region=region,
+            region=here,
             load_balancer=self.app_tier.load_balancer,
             target_group=self.app_tier.target_group,
             database_availability=self.database.availability_metric,
             replication_lag=self.database.replication_lag_metric,
-            notifications=notifications,
         )
-        self.traffic_switch = TrafficSwitch(self, "TrafficSwitch", config=config, region=region, key=key)
+        self.traffic_switch = TrafficSwitch(self, "TrafficSwitch", region=here)
         self.failover_record = FailoverRecord(
             self,
             "Dns",
-            dns=config.dns,
-            role=role,
-            region=region,
-            name_prefix=names.prefix,
+            region=here,
             load_balancer=self.app_tier.load_balancer,
             switch_domain_name=self.traffic_switch.domain_name,
         )

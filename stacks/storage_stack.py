@@ -14,7 +14,6 @@ from constructs import Construct
 
 from stacks.components.data_bucket import DataBucket
 from stacks.components.log_bucket import LogBucket
-from stacks.controller.arns import ControllerArns
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
 
@@ -34,6 +33,6 @@ class StorageStack(cdk.Stack):
             "Data",
             bucket_name=names.bucket(region),
             access_logs=access_logs.bucket,
-            replicate_to_bucket_arn=ControllerArns(names).bucket(config.regions.standby) if is_primary else None,
+            replicate_to_bucket_arn=names.bucket_arn(config.regions.standby) if is_primary else None,
             expiry=None if is_primary else config.storage,
         )

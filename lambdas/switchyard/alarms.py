@@ -21,6 +21,11 @@ class AlarmSpec:
     def runbook_page(self) -> str:
         return f"runbooks/alarms/{self.key}.md"
 
+    @property
+    def description(self) -> str:
+        """The alarm's description in CloudWatch: its summary and its runbook page."""
+        return f"{self.summary}. Runbook: {self.runbook_page}"
+
 
 ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec("alb-5xx", "The region's load balancer returns server errors above threshold", health_signal=True),
@@ -29,6 +34,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec("replication-lag", "The standby database lags the primary by more than the RPO budget", False),
     AlarmSpec("runbook-failed", "A failover runbook execution failed or timed out and needs a human", False),
     AlarmSpec("controller-errors", "A Switchyard Lambda function is erroring", False),
+    AlarmSpec(
+        "desired-state-missing",
+        "The region's controller cannot read the desired state; it changes nothing until it can",
+        False,
+    ),
 )
 
 HEALTH_SIGNAL_ALARMS: tuple[AlarmSpec, ...] = tuple(alarm for alarm in ALARMS if alarm.health_signal)

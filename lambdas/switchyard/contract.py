@@ -39,6 +39,15 @@ CONTROLLER_PURPOSES: tuple[str, ...] = (MONITOR, RECONCILER, *STEP_NAMES)
 FUNCTION_PURPOSES: tuple[str, ...] = (*CONTROLLER_PURPOSES, TRAFFIC_SWITCH)
 
 
+@dataclass(frozen=True)
+class ReadinessPolling:
+    """Bounds of wait_ready's polling inside one invocation (the state machine retries);
+    the wait_ready function's timeout is derived from them."""
+
+    attempts: int = 10
+    interval_seconds: float = 5.0
+
+
 def handler_path(purpose: str) -> str:
     """The import path Lambda calls for ``purpose`` (the same path the tests import)."""
     if purpose in STEP_NAMES:

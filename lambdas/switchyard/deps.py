@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from switchyard.adapters.notifications import Notifier, SnsNotifier
 from switchyard.adapters.runbook_starter import RunbookStarter, StepFunctionsRunbookStarter
 from switchyard.adapters.state import DynamoStateStore, StateStore
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import Names
+from switchyard.contract import Names, ReadinessPolling
 from switchyard.retry import ApiCallLog, ClientFactory
 
 Clock = Callable[[], datetime]
@@ -35,14 +35,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class ReadinessPolling:
-    """Bounds of wait_ready's polling inside one invocation (the state machine retries)."""
-
-    attempts: int = 10
-    interval_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class RunbookDeps:
     runbook_starter: RunbookStarter
     clock: Clock
     sleep: Callable[[float], None]
-    readiness: ReadinessPolling = ReadinessPolling()
+    readiness: ReadinessPolling = field(default_factory=ReadinessPolling)
 
     @property
     def names(self) -> Names:

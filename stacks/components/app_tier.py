@@ -1,5 +1,9 @@
 """The application tier: an Auto Scaling group (launch template, IMDSv2, encrypted EBS)
-behind an internet-facing Application Load Balancer."""
+behind an internet-facing Application Load Balancer that serves HTTPS.
+
+The load balancer serves ``switchyard.contract.APP_ENDPOINT`` (HTTPS on 443, with the
+region's ACM certificate from ``dns.certificate_arns``) and redirects HTTP to it; Route 53's
+check of the load balancer and the monitor's probe request that same endpoint."""
 
 from __future__ import annotations
 
@@ -8,20 +12,21 @@ from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.controller.policy import acknowledge
+from stacks.shared.policy import acknowledge
+from stacks.shared.scope import RegionScope
 from switchyard.config import Capacity
+from switchyard.contract import APP_ENDPOINT, APP_HTTP_PORT, INSTANCE_HEALTH_PATH, INSTANCE_PORT
 from switchyard.model import Role
 
-HEALTH_PATH = "/health"
-APP_PORT = 80
+# Route 53's HTTPS checks need TLS 1.2 or older; this policy offers TLS 1.3 and 1.2 only.
+SSL_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS
 
 # Placeholder workload until the real application image exists: answers the health path.
 PLACEHOLDER_USER_DATA = (
     "dnf install -y nginx",
-    f"echo ok > /usr/share/nginx/html{HEALTH_PATH}",
+    f"echo ok > /usr/share/nginx/html{INSTANCE_HEALTH_PATH}",
     "systemctl enable --now nginx",
 )
 
@@ -44,19 +49,20 @@ class AppTier(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        region: RegionScope,
         vpc: ec2.IVpc,
-        capacity: Capacity,
-        role: Role,
-        group_name: str,
-        notifications: sns.ITopic,
         access_logs: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
+        capacity = region.config.capacity
         lb_security_group = ec2.SecurityGroup(
-            self, "LoadBalancerSecurityGroup", vpc=vpc, description="Public HTTP entry point of the application"
+            self, "LoadBalancerSecurityGroup", vpc=vpc, description="Public HTTPS entry point of the application"
         )
         lb_security_group.add_ingress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_PORT), "clients and Route 53 health checkers"
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_ENDPOINT.port), "clients and Route 53 health checkers (HTTPS)"
+        )
+        lb_security_group.add_ingress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_HTTP_PORT), "plain HTTP, redirected to HTTPS"
         )
         acknowledge(
             lb_security_group,
@@ -110,24 +116,33 @@ class AppTier(Construct):
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             launch_template=launch_template,
-            auto_scaling_group_name=group_name,
-            min_capacity=min_capacity_for(role, capacity),
+            auto_scaling_group_name=region.names.asg(region.region),
+            min_capacity=min_capacity_for(region.role, capacity),
             max_capacity=capacity.max,
             health_checks=autoscaling.HealthChecks.with_additional_checks(
                 additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
                 grace_period=cdk.Duration.minutes(5),
             ),
             cooldown=cdk.Duration.minutes(5),
-            notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
+            notifications=[autoscaling.NotificationConfiguration(topic=region.topic)],
         )
-        listener = self.load_balancer.add_listener("Http", port=APP_PORT, open=False)
+        self.load_balancer.add_redirect(source_port=APP_HTTP_PORT, target_port=APP_ENDPOINT.port, open=False)
+        listener = self.load_balancer.add_listener(
+            "Https",
+            port=APP_ENDPOINT.port,
+            protocol=elbv2.ApplicationProtocol.HTTPS,
+            certificates=[elbv2.ListenerCertificate.from_arn(region.config.dns.certificate_arns[region.region])],
+            ssl_policy=SSL_POLICY,
+            open=False,
+        )
         self.target_group = listener.add_targets(
             "App",
-            port=APP_PORT,
+            port=INSTANCE_PORT,
+            protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.group],
             deregistration_delay=cdk.Duration.seconds(30),
             health_check=elbv2.HealthCheck(
-                path=HEALTH_PATH,
+                path=INSTANCE_HEALTH_PATH,
                 interval=cdk.Duration.seconds(10),
                 healthy_threshold_count=2,
                 unhealthy_threshold_count=3,

@@ -12,15 +12,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from stacks.controller.arns import ControllerArns
-from stacks.controller.policy import acknowledge
-from switchyard.config import EnvironmentConfig
-from switchyard.contract import Names
+from stacks.shared.policy import acknowledge
+from stacks.shared.scope import RegionScope
 
 POSTGRES_PORT = 5432
 MASTER_USERNAME = "switchyard_admin"
@@ -44,17 +41,16 @@ class RegionalDatabase(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
-        region: str,
+        region: RegionScope,
         vpc: ec2.IVpc,
-        key: kms.IKey,
         clients: ec2.ISecurityGroup,
     ) -> None:
         super().__init__(scope, construct_id)
+        config = region.config
         self._config = config
-        self._names = Names(config)
-        self._region = region
-        self._key = key
+        self._names = region.names
+        self._region = region.region
+        self._key = region.key
         self._vpc = vpc
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, description="Database, reachable from the application tier only"
@@ -67,10 +63,10 @@ class RegionalDatabase(Construct):
             description="Isolated subnets of the database",
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
         )
-        primary = config.role_of(region) == "primary"
+        primary = region.is_primary
         aurora = config.database.engine == "aurora-postgres"
         dimension = "DBClusterIdentifier" if aurora else "DBInstanceIdentifier"
-        identifier = self._names.db_cluster(region) if aurora else self._names.db_instance(region)
+        identifier = self._names.db_cluster(self._region) if aurora else self._names.db_instance(self._region)
         if aurora and primary:
             self._aurora_primary()
         elif aurora:
@@ -165,7 +161,7 @@ class RegionalDatabase(Construct):
             self,
             "Replica",
             db_instance_identifier=self._names.db_instance(self._region),
-            source_db_instance_identifier=ControllerArns(self._names).db_instance(self._config.regions.primary),
+            source_db_instance_identifier=self._names.db_instance_arn(self._config.regions.primary),
             source_region=self._config.regions.primary,
             db_instance_class=database.instance_class,
             # Encrypted because the source is; the key is this region's (a KMS key is regional).

@@ -1,8 +1,9 @@
 """The region's Route 53 failover record and the health checks that steer it.
 
-A calculated health check needs both children healthy: an HTTP check through the
-region's load balancer (the application answers) and an HTTPS check on the region's
-traffic switch (the desired state says this region is active). A dark region fails
+A calculated health check needs both children healthy: an HTTPS check of the region's
+load balancer on ``APP_ENDPOINT`` (the application answers, as the monitor's probe sees it)
+and an HTTPS check of the region's traffic switch on ``SWITCH_ENDPOINT`` (the desired state
+says this region is active). Names and set identifiers come from ``switchyard.contract``. A dark region fails
 both by itself, so the standby never needs the failed region to take traffic from it.
 """
 
@@ -12,11 +13,9 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from constructs import Construct
 
-from stacks.components.app_tier import APP_PORT, HEALTH_PATH
+from stacks.shared.scope import RegionScope
 from switchyard.config import Dns
-from switchyard.model import Role
-
-FAILOVER_BY_ROLE: dict[Role, str] = {"primary": "PRIMARY", "standby": "SECONDARY"}
+from switchyard.contract import APP_ENDPOINT, FAILOVER_BY_ROLE, SWITCH_ENDPOINT, Endpoint
 
 
 class FailoverRecord(Construct):
@@ -27,30 +26,24 @@ class FailoverRecord(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        dns: Dns,
-        role: Role,
-        region: str,
-        name_prefix: str,
+        region: RegionScope,
         load_balancer: elbv2.IApplicationLoadBalancer,
         switch_domain_name: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        names, dns = region.names, region.config.dns
         self.load_balancer_check = self._endpoint_check(
             "LoadBalancerCheck",
-            name=f"{name_prefix}-{region}-load-balancer",
-            check_type="HTTP",
+            name=names.health_check(region.region, "load-balancer"),
+            endpoint=APP_ENDPOINT,
             domain_name=load_balancer.load_balancer_dns_name,
-            port=APP_PORT,
-            path=HEALTH_PATH,
             dns=dns,
         )
         self.switch_check = self._endpoint_check(
             "TrafficSwitchCheck",
-            name=f"{name_prefix}-{region}-traffic-switch",
-            check_type="HTTPS",
+            name=names.health_check(region.region, "traffic-switch"),
+            endpoint=SWITCH_ENDPOINT,
             domain_name=switch_domain_name,
-            port=443,
-            path="/",
             dns=dns,
         )
         children = [self.load_balancer_check.attr_health_check_id, self.switch_check.attr_health_check_id]
@@ -60,7 +53,7 @@ class FailoverRecord(Construct):
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
                 type="CALCULATED", child_health_checks=children, health_threshold=len(children)
             ),
-            health_check_tags=[_name_tag(f"{name_prefix}-{region}-region")],
+            health_check_tags=[_name_tag(names.health_check(region.region, "region"))],
         )
         self.record = route53.CfnRecordSet(
             self,
@@ -68,8 +61,8 @@ class FailoverRecord(Construct):
             hosted_zone_id=dns.hosted_zone_id,
             name=f"{dns.record_name}.",
             type="A",
-            set_identifier=f"{name_prefix}-{region}",
-            failover=FAILOVER_BY_ROLE[role],
+            set_identifier=names.failover_record_set_identifier(region.region),
+            failover=FAILOVER_BY_ROLE[region.role],
             health_check_id=self.region_check.attr_health_check_id,
             alias_target=route53.CfnRecordSet.AliasTargetProperty(
                 dns_name=load_balancer.load_balancer_dns_name,
@@ -83,23 +76,21 @@ class FailoverRecord(Construct):
         construct_id: str,
         *,
         name: str,
-        check_type: str,
+        endpoint: Endpoint,
         domain_name: str,
-        port: int,
-        path: str,
         dns: Dns,
     ) -> route53.CfnHealthCheck:
         return route53.CfnHealthCheck(
             self,
             construct_id,
             health_check_config=route53.CfnHealthCheck.HealthCheckConfigProperty(
-                type=check_type,
+                type=endpoint.scheme.upper(),
                 fully_qualified_domain_name=domain_name,
-                port=port,
-                resource_path=path,
+                port=endpoint.port,
+                resource_path=endpoint.path,
                 request_interval=dns.health_check_interval_seconds,
                 failure_threshold=dns.health_check_failure_threshold,
-                enable_sni=True if check_type == "HTTPS" else None,
+                enable_sni=True if endpoint.scheme == "https" else None,
             ),
             health_check_tags=[_name_tag(name)],
         )

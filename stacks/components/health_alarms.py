@@ -17,12 +17,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks.shared.scope import RegionScope
 from switchyard.alarms import alarm_spec
-from switchyard.config import EnvironmentConfig
-from switchyard.contract import Names
 
 SERVER_ERROR_PERCENT = 5.0
 """5xx responses (load balancer + targets) as a share of requests that counts as failing."""
@@ -38,18 +36,15 @@ class HealthAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
-        region: str,
+        region: RegionScope,
         load_balancer: elbv2.ApplicationLoadBalancer,
         target_group: elbv2.ApplicationTargetGroup,
         database_availability: cloudwatch.IMetric,
         replication_lag: cloudwatch.IMetric | None,
-        notifications: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
         self._region = region
-        self._notifications = notifications
+        config = region.config
         period = cdk.Duration.seconds(config.detection.evaluation_interval_seconds)
         lb_metrics = load_balancer.metrics
         server_error_rate = cloudwatch.MathExpression(
@@ -106,12 +101,12 @@ class HealthAlarms(Construct):
         missing: cloudwatch.TreatMissingData,
     ) -> None:
         spec = alarm_spec(key)
-        evaluations = self._config.detection.fail_after_evaluations
+        evaluations = self._region.config.detection.fail_after_evaluations
         alarm = cloudwatch.Alarm(
             self,
             key,
-            alarm_name=Names(self._config).alarm(self._region, key),
-            alarm_description=f"{spec.summary}. Runbook: {spec.runbook_page}",
+            alarm_name=self._region.names.alarm(self._region.region, key),
+            alarm_description=spec.description,
             metric=metric,
             threshold=threshold,
             comparison_operator=comparison,
@@ -119,6 +114,6 @@ class HealthAlarms(Construct):
             datapoints_to_alarm=evaluations,
             treat_missing_data=missing,
         )
-        alarm.add_alarm_action(actions.SnsAction(self._notifications))
-        alarm.add_ok_action(actions.SnsAction(self._notifications))
+        alarm.add_alarm_action(actions.SnsAction(self._region.topic))
+        alarm.add_ok_action(actions.SnsAction(self._region.topic))
         self.alarms[key] = alarm

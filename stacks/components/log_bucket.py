@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.controller.policy import acknowledge
+from stacks.shared.policy import acknowledge
 
 LOG_EXPIRY = cdk.Duration.days(365)
 

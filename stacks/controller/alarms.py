@@ -1,5 +1,6 @@
 """ControllerAlarms: the alarms about Switchyard itself (the runbook failing, the
-controller's functions erroring), named and described from switchyard.alarms.
+controller's functions erroring, the desired state unreadable), named and described from
+switchyard.alarms.
 
 The health-signal alarms live beside what they watch (load balancer, ASG, database).
 """
@@ -12,20 +13,15 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from switchyard.alarms import AlarmSpec, alarm_spec
-from switchyard.contract import Names
+from stacks.shared.scope import RegionScope
+from switchyard.alarms import alarm_spec
+from switchyard.contract import DESIRED_STATE_MISSING_METRIC, METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(1)
 METRICS_PER_ALARM = 10  # CloudWatch's limit for a metric-math alarm
-
-
-def alarm_description(spec: AlarmSpec) -> str:
-    """The catalogue summary and the repository path of the alarm's runbook page."""
-    return f"{spec.summary}. Runbook: {spec.runbook_page}"
 
 
 def any_nonzero(metrics: Mapping[str, cloudwatch.IMetric], label: str) -> cloudwatch.MathExpression:
@@ -39,28 +35,28 @@ def any_nonzero(metrics: Mapping[str, cloudwatch.IMetric], label: str) -> cloudw
 
 
 class ControllerAlarms(Construct):
-    """``runbook-failed`` and ``controller-errors`` of one region, notifying the topic."""
+    """``runbook-failed``, ``controller-errors`` and ``desired-state-missing`` of one region,
+    notifying the region's topic."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        region: str,
-        names: Names,
-        topic: sns.ITopic,
+        region: RegionScope,
         state_machine: sfn.IStateMachine,
         functions: Sequence[lambda_.IFunction],
     ) -> None:
         super().__init__(scope, construct_id)
-        self._topic = topic
+        self._topic = region.topic
+        names = region.names
         runbook_failed = alarm_spec("runbook-failed")
         self.runbook_failed = self._notify(
             cloudwatch.Alarm(
                 self,
                 "RunbookFailed",
-                alarm_name=names.alarm(region, runbook_failed.key),
-                alarm_description=alarm_description(runbook_failed),
+                alarm_name=names.alarm(region.region, runbook_failed.key),
+                alarm_description=runbook_failed.description,
                 metric=any_nonzero(
                     {
                         "failed": state_machine.metric_failed(period=PERIOD),
@@ -75,15 +71,33 @@ class ControllerAlarms(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )
-        self.controller_errors = self._controller_errors(region=region, names=names, functions=functions)
+        self.controller_errors = self._controller_errors(region=region, functions=functions)
+        desired_state_missing = alarm_spec("desired-state-missing")
+        self.desired_state_missing = self._notify(
+            cloudwatch.Alarm(
+                self,
+                "DesiredStateMissing",
+                alarm_name=names.alarm(region.region, desired_state_missing.key),
+                alarm_description=desired_state_missing.description,
+                metric=cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=DESIRED_STATE_MISSING_METRIC,
+                    dimensions_map={"Region": region.region},
+                    statistic="Sum",
+                    period=PERIOD,
+                ),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
 
-    def _controller_errors(
-        self, *, region: str, names: Names, functions: Sequence[lambda_.IFunction]
-    ) -> cloudwatch.IAlarm:
+    def _controller_errors(self, *, region: RegionScope, functions: Sequence[lambda_.IFunction]) -> cloudwatch.IAlarm:
         """Any function erroring. One metric-math alarm takes at most 10 metrics, so the
         functions are split into parts (without actions) under one composite alarm."""
         spec = alarm_spec("controller-errors")
-        name = names.alarm(region, spec.key)
+        name = region.names.alarm(region.region, spec.key)
         parts = []
         for index, start in enumerate(range(0, len(functions), METRICS_PER_ALARM), start=1):
             chunk = functions[start : start + METRICS_PER_ALARM]
@@ -108,7 +122,7 @@ class ControllerAlarms(Construct):
                 self,
                 "ControllerErrors",
                 composite_alarm_name=name,
-                alarm_description=alarm_description(spec),
+                alarm_description=spec.description,
                 alarm_rule=cloudwatch.AlarmRule.any_of(*parts),
             )
         )

@@ -1,30 +1,36 @@
-"""ControllerFunctions: one Lambda function per controller handler, each with its own
-role, encrypted log group and least-privilege policy."""
+"""ControllerFunctions: the monitor, the reconciler and one function per runbook step,
+each with exactly the permissions of the calls its handler makes.
+
+Read a function's row in :meth:`ControllerFunctions.permissions` next to its handler
+(``switchyard.contract.handler_path``): that is all it may do, besides writing its own log
+group and tracing. The step functions run in the region they promote ("target"); the
+other region ("source") is reached only best-effort.
+"""
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
 from aws_cdk import Duration
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.controller.assets import (
-    ARCHITECTURE,
-    LAMBDA_ASSET_EXCLUDES,
-    LAMBDA_SOURCE_DIR,
-    RUNTIME,
-    powertools_layer_arn,
+from stacks.shared.function import SwitchyardFunction
+from stacks.shared.grants import Grants
+from stacks.shared.policy import Permission
+from stacks.shared.scope import RegionScope
+from switchyard.alarms import HEALTH_SIGNAL_ALARMS
+from switchyard.contract import (
+    AUDIT_ITEM,
+    CONTROLLER_PURPOSES,
+    DESIRED_STATE_ITEM,
+    LOCK_ITEM,
+    MONITOR,
+    MONITOR_ITEM,
+    RECONCILER,
+    STEP_NAMES,
+    ReadinessPolling,
 )
-from stacks.controller.logs import encrypted_log_group
-from stacks.controller.permissions import CONTROLLER_PURPOSES, ControllerResources
-from stacks.controller.policy import acknowledge, grant
-from switchyard.config import EnvironmentConfig
-from switchyard.contract import STEP_NAMES, Names, lambda_environment
-from switchyard.deps import ReadinessPolling
 
 READINESS_POLLING = ReadinessPolling()  # wait_ready's polling inside one invocation
 
@@ -51,88 +57,85 @@ FUNCTION_TIMEOUTS = MappingProxyType(
         "record": Duration.seconds(50),
     }
 )
-MEMORY_MB = 256
 
 
-def handler_path(purpose: str) -> str:
-    """The import path Lambda calls for ``purpose`` (the same path the tests import)."""
-    if purpose in STEP_NAMES:
-        return f"switchyard.handlers.runbook.{purpose}"
-    return f"switchyard.handlers.{purpose}.handler"
+def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permission, ...]:
+    """What the controller function serving ``purpose`` in ``region`` may do."""
+    grants = Grants(region)
+    table = grants.read_table()
+    database = grants.describe_database
+    rows: dict[str, tuple[Permission, ...]] = {
+        # evaluates the other region's health; in automatic mode starts this region's runbook
+        MONITOR: (
+            table,
+            grants.write_items(MONITOR_ITEM),
+            grants.describe_alarms(HEALTH_SIGNAL_ALARMS, regions=(region.other_region,)),
+            grants.health_check_status,
+            grants.start_runbook(),
+            *grants.publish,
+        ),
+        # constant work: its region's heartbeat, capacity for the desired state
+        RECONCILER: (table, grants.write_own_heartbeat(), grants.scale(region.region), grants.describe_compute),
+        "validate": (table,),
+        # the lock in this region; a best-effort look at the other region's replica
+        "lock": (grants.read_table(both_regions=True), grants.write_items(LOCK_ITEM)),
+        "preflight": (
+            table,
+            *database,
+            grants.describe_compute,
+            grants.health_check_status,
+            grants.read_replication_settings,
+        ),
+        # desired state here and (best-effort) in the old replica; the old region's tier to zero
+        "fence": (
+            table,
+            grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
+            grants.scale(region.other_region),
+            grants.describe_compute,
+        ),
+        "promote": (grants.promote_database, *database),
+        "scale_up": (grants.scale(region.region), grants.describe_compute),
+        "wait_ready": (*database, grants.describe_compute),
+        # the data-plane flip here and (best-effort) in the old replica; the record edit is the fallback
+        "flip": (
+            table,
+            grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
+            *database,
+            *grants.edit_failover_record,
+        ),
+        "verify": (table, *database, grants.describe_compute),
+        "release": (table, grants.write_items(LOCK_ITEM)),
+        "record": (table, grants.write_items(AUDIT_ITEM, actions=("dynamodb:PutItem",)), *grants.publish),
+    }
+    if purpose not in rows:
+        raise KeyError(f"no permissions defined for controller function {purpose!r}")
+    return rows[purpose]
 
 
 class ControllerFunctions(Construct):
     """The monitor, the reconciler and one function per runbook step in one region."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: EnvironmentConfig,
-        region: str,
-        names: Names,
-        key: kms.IKey,
-        topic: sns.ITopic,
-        table_name: str,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, region: RegionScope) -> None:
         super().__init__(scope, construct_id)
-        resources = ControllerResources(
-            config=config,
-            region=region,
-            names=names,
-            table_name=table_name,
-            topic_arn=topic.topic_arn,
-            key_arn=key.key_arn,
-        )
-        code = lambda_.Code.from_asset(str(LAMBDA_SOURCE_DIR), exclude=list(LAMBDA_ASSET_EXCLUDES))
-        powertools = lambda_.LayerVersion.from_layer_version_arn(self, "Powertools", powertools_layer_arn(region))
-        environment = lambda_environment(config)
         self.by_purpose: dict[str, lambda_.Function] = {}
         for purpose in CONTROLLER_PURPOSES:
-            construct_name = purpose.title().replace("_", "")
-            function_name = names.function(region, purpose)
-            role = iam.Role(
+            built = SwitchyardFunction(
                 self,
-                f"{construct_name}Role",
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                description=f"Switchyard {purpose} in {region}: only what this handler calls",
-            )
-            log_group = encrypted_log_group(self, f"{construct_name}Logs", name=f"/aws/lambda/{function_name}", key=key)
-            log_group.grant_write(role)
-            grant(role, resources.for_purpose(purpose))
-            function = lambda_.Function(
-                self,
-                construct_name,
-                function_name=function_name,
-                description=f"Switchyard {purpose} ({config.name}, {region})",
-                runtime=RUNTIME,
-                architecture=ARCHITECTURE,
-                handler=handler_path(purpose),
-                code=code,
-                layers=[powertools],
+                purpose.title().replace("_", ""),
+                region=region,
+                purpose=purpose,
+                permissions=controller_permissions(region, purpose),
                 timeout=FUNCTION_TIMEOUTS[purpose],
-                memory_size=MEMORY_MB,
-                environment=environment,
-                tracing=lambda_.Tracing.ACTIVE,
-                log_group=log_group,
-                role=role,
             )
-            acknowledge(
-                function,
-                "AwsSolutions-L1",
-                f"{RUNTIME.name} is pinned: the AWS-managed Powertools v3 layer is built per runtime and the "
-                "controller is tested on it; move runtime and layer together",
-            )
-            self.by_purpose[purpose] = function
+            self.by_purpose[purpose] = built.function
 
     @property
     def monitor(self) -> lambda_.Function:
-        return self.by_purpose["monitor"]
+        return self.by_purpose[MONITOR]
 
     @property
     def reconciler(self) -> lambda_.Function:
-        return self.by_purpose["reconciler"]
+        return self.by_purpose[RECONCILER]
 
     @property
     def steps(self) -> dict[str, lambda_.Function]:

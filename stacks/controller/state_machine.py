@@ -1,4 +1,4 @@
-"""RunbookStateMachine: the failover runbook (stacks/controller/runbook.asl.json) as a Step
+"""RunbookStateMachine: the failover runbook (``runbook.asl.json`` beside this module) as a Step
 Functions state machine whose role can call only what the definition calls."""
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from stacks.controller.arns import ControllerArns
-from stacks.controller.logs import encrypted_log_group
-from stacks.controller.policy import Permission, grant, key_use
 from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
-from switchyard.contract import STEP_NAMES, Names
+from stacks.shared.logs import encrypted_log_group
+from stacks.shared.policy import Permission, grant, key_use
+from stacks.shared.scope import RegionScope
+from switchyard.contract import STEP_NAMES
 
 # Used when the definition states no TimeoutSeconds of its own: covers the human approval
 # pause of a data-losing failover; no execution holds the lock longer.
@@ -78,16 +76,13 @@ class RunbookStateMachine(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        region: str,
-        names: Names,
-        key: kms.IKey,
-        topic: sns.ITopic,
-        table_name: str,
+        region: RegionScope,
         step_functions: Mapping[str, lambda_.IFunction],
         definition_path: Path = RUNBOOK_DEFINITION,
         timeout: Duration = RUNBOOK_TIMEOUT,
     ) -> None:
         super().__init__(scope, construct_id)
+        names, topic = region.names, region.topic
         missing = [step for step in STEP_NAMES if step not in step_functions]
         if missing:
             raise ValueError(f"runbook state machine: no function for steps {missing}")
@@ -99,7 +94,7 @@ class RunbookStateMachine(Construct):
         substitutions = {
             **{f"{step}_function_arn": step_functions[step].function_arn for step in STEP_NAMES},
             "notification_topic_arn": topic.topic_arn,
-            "state_table_name": table_name,
+            "state_table_name": names.state_table,
         }
         unknown = sorted(set(PLACEHOLDER.findall(text)) - set(substitutions))
         if unknown:
@@ -109,7 +104,7 @@ class RunbookStateMachine(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("states.amazonaws.com"),
-            description=f"Switchyard runbook in {region}: invoke its step functions, publish notifications",
+            description=region.describe("the runbook invokes its step functions and publishes notifications"),
         )
         grant(
             self.role,
@@ -117,18 +112,18 @@ class RunbookStateMachine(Construct):
                 definition,
                 step_function_arns=tuple(step_functions[step].function_arn for step in STEP_NAMES),
                 topic_arn=topic.topic_arn,
-                key_arn=key.key_arn,
-                table_arn=ControllerArns(names).table(region, table_name),
-                region=region,
+                key_arn=region.key.key_arn,
+                table_arn=names.state_table_arn(region.region),
+                region=region.region,
             ),
         )
         self.log_group = encrypted_log_group(
-            self, "Logs", name=f"/aws/vendedlogs/states/{names.state_machine(region)}", key=key
+            self, "Logs", name=f"/aws/vendedlogs/states/{names.state_machine(region.region)}", key=region.key
         )
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
-            state_machine_name=names.state_machine(region),
+            state_machine_name=names.state_machine(region.region),
             state_machine_type=sfn.StateMachineType.STANDARD,
             definition_body=sfn.DefinitionBody.from_string(json.dumps(definition, indent=2)),
             definition_substitutions=substitutions,

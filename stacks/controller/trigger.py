@@ -15,10 +15,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.controller.arns import ControllerArns
+from stacks.shared.scope import RegionScope
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import Names
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 RECONCILE_EVERY = Duration.minutes(1)
@@ -51,15 +50,12 @@ class AutomaticTrigger(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: EnvironmentConfig,
-        region: str,
-        names: Names,
+        region: RegionScope,
         monitor: lambda_.IFunction,
         reconciler: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
-        arns = ControllerArns(names)
-        other_region = config.regions.other(region)
+        names, here, other_region = region.names, region.region, region.other_region
 
         def invoke(function: lambda_.IFunction) -> targets.LambdaFunction:
             return targets.LambdaFunction(
@@ -70,7 +66,7 @@ class AutomaticTrigger(Construct):
             self,
             "MonitorSchedule",
             description="Evaluate the failover decision on a fixed cadence, alarms or not",
-            schedule=evaluation_schedule(config),
+            schedule=evaluation_schedule(region.config),
             targets=[invoke(monitor)],
         )
         self.reconciler_schedule = events.Rule(
@@ -84,16 +80,18 @@ class AutomaticTrigger(Construct):
             self,
             "ForwardRole",
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-            description=f"Forward {region}'s health-alarm changes to {other_region}'s default event bus",
+            description=f"Forward {here}'s health-alarm changes to {other_region}'s default event bus",
         )
         self.forward_health_alarms = events.Rule(
             self,
             "ForwardHealthAlarms",
-            description=f"Health alarms of {region} -> the monitor in {other_region}, which acts when {region} fails",
-            event_pattern=health_alarm_pattern([arns.alarm(region, alarm) for alarm in HEALTH_SIGNAL_ALARMS]),
+            description=(f"Health alarms of {here} -> the monitor in {other_region}, which acts when {here} fails"),
+            event_pattern=health_alarm_pattern([names.alarm_arn(here, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS]),
             targets=[
                 targets.EventBus(
-                    events.EventBus.from_event_bus_arn(self, "OtherRegionBus", arns.default_event_bus(other_region)),
+                    events.EventBus.from_event_bus_arn(
+                        self, "OtherRegionBus", names.default_event_bus_arn(other_region)
+                    ),
                     role=forward_role,
                 )
             ],
@@ -102,6 +100,8 @@ class AutomaticTrigger(Construct):
             self,
             "WatchOtherRegionAlarms",
             description=f"Health alarms of {other_region}, forwarded here -> this region's monitor",
-            event_pattern=health_alarm_pattern([arns.alarm(other_region, alarm) for alarm in HEALTH_SIGNAL_ALARMS]),
+            event_pattern=health_alarm_pattern(
+                [names.alarm_arn(other_region, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS]
+            ),
             targets=[invoke(monitor)],
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.components.app_tier import min_capacity_for
+from switchyard.contract import APP_ENDPOINT, APP_HTTP_PORT, INSTANCE_HEALTH_PATH, INSTANCE_PORT
 from tests.stacks.topology import Topology, only_resource, resources_of
 
 
@@ -87,3 +88,51 @@ def test_the_load_balancer_logs_every_request(topology: Topology) -> None:
     attributes = {attribute["Key"]: attribute["Value"] for attribute in balancer["LoadBalancerAttributes"]}
     assert attributes["access_logs.s3.enabled"] == "true"
     assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+
+
+def _listeners(template: dict) -> dict[int, dict]:
+    return {
+        int(listener["Properties"]["Port"]): listener["Properties"]
+        for listener in resources_of(template, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+
+
+def test_the_load_balancer_serves_the_contracts_endpoint_over_https(topology: Topology) -> None:
+    for role in ("primary", "standby"):
+        # GIVEN the region's load balancer listeners
+        region = topology.config.regions.primary if role == "primary" else topology.config.regions.standby
+        listeners = _listeners(topology.template_json("regional", role))
+        https = listeners[APP_ENDPOINT.port]
+        # THEN the contract's port serves HTTPS with the region's configured certificate, TLS 1.2 allowed
+        # (Route 53's HTTPS checks need TLS 1.2 or older)
+        assert https["Protocol"] == "HTTPS"
+        assert https["Certificates"] == [{"CertificateArn": topology.config.dns.certificate_arns[region]}]
+        assert https["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+        # AND plain HTTP only redirects there, permanently
+        (action,) = listeners[APP_HTTP_PORT]["DefaultActions"]
+        assert action["Type"] == "redirect"
+        assert action["RedirectConfig"]["Protocol"] == "HTTPS"
+        assert action["RedirectConfig"]["Port"] == str(APP_ENDPOINT.port)
+        assert action["RedirectConfig"]["StatusCode"] == "HTTP_301"
+
+
+def test_the_load_balancer_opens_https_and_the_redirect_only(topology: Topology) -> None:
+    # GIVEN the load balancer's security group  THEN the internet reaches 443 and 80 (redirect) only
+    template = topology.template_json("regional", "primary")
+    groups = [
+        group["Properties"]
+        for group in resources_of(template, "AWS::EC2::SecurityGroup").values()
+        if "HTTPS entry point" in group["Properties"]["GroupDescription"]
+    ]
+    (group,) = groups
+    opened = {(rule["CidrIp"], rule["FromPort"], rule["ToPort"]) for rule in group["SecurityGroupIngress"]}
+    assert opened == {("0.0.0.0/0", APP_ENDPOINT.port, APP_ENDPOINT.port), ("0.0.0.0/0", APP_HTTP_PORT, APP_HTTP_PORT)}
+
+
+def test_instances_serve_the_health_path_behind_the_load_balancer(topology: Topology) -> None:
+    # GIVEN the target group  THEN the load balancer checks the instances on the contract's path and port
+    target_group = only_resource(
+        topology.template_json("regional", "primary"), "AWS::ElasticLoadBalancingV2::TargetGroup"
+    )
+    assert (target_group["Protocol"], target_group["Port"]) == ("HTTP", INSTANCE_PORT)
+    assert target_group["HealthCheckPath"] == INSTANCE_HEALTH_PATH == APP_ENDPOINT.path

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from switchyard.contract import STATE_TABLE_KEY as STATE_KEY
+from switchyard.contract import desired_state_item, initial_desired_state
 from tests.stacks.topology import Topology, only_resource, resources_of
 
 
@@ -72,5 +76,55 @@ def test_the_standby_refers_to_the_table_by_name_only(topology: Topology) -> Non
     template = topology.template_json("controller", "standby")
     assert resources_of(template, "AWS::DynamoDB::GlobalTable") == {}
     assert resources_of(template, "AWS::DynamoDB::Table") == {}
-    # AND exposes the table's deterministic name to the controller it hosts
-    assert topology.stacks.standby.controller.table_name == topology.names.state_table
+    # AND its runbook addresses the table by the contract's name
+    state_machine = only_resource(template, "AWS::StepFunctions::StateMachine")
+    assert state_machine["DefinitionSubstitutions"]["state_table_name"] == topology.names.state_table
+
+
+def _seed(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (found,) = resources_of(template, "Custom::SwitchyardDesiredStateSeed").items()
+    return found[0], found[1]
+
+
+def test_the_primary_seeds_the_desired_state_once_and_never_overwrites_it(topology: Topology) -> None:
+    # GIVEN the primary's controller stack and its seed custom resource
+    template = topology.template_json("controller", "primary")
+    logical_id, seed = _seed(template)
+    create = json.loads(seed["Properties"]["Create"])
+    # THEN on create it puts the contract's initial desired state, only if no item exists
+    assert (create["service"], create["action"]) == ("DynamoDB", "putItem")
+    config = topology.config
+    assert create["parameters"]["TableName"] == topology.names.state_table
+    assert create["parameters"]["Item"] == desired_state_item(config, initial_desired_state(config))
+    assert create["parameters"]["Item"]["active_region"] == {"S": config.regions.primary}
+    assert create["parameters"]["ConditionExpression"] == "attribute_not_exists(#pk)"
+    assert create["parameters"]["ExpressionAttributeNames"] == {"#pk": STATE_KEY}
+    # AND an existing item is left as it is (a deploy after a failover changes nothing)
+    assert create["ignoreErrorCodesMatching"] == "ConditionalCheckFailedException"
+    # AND nothing is written on update or delete
+    assert "Update" not in seed["Properties"]
+    assert "Delete" not in seed["Properties"]
+    # AND it runs after the table exists
+    table_id = next(iter(resources_of(template, "AWS::DynamoDB::GlobalTable")))
+    assert table_id in template["Resources"][logical_id].get("DependsOn", [])
+
+
+def test_the_seed_may_write_only_the_desired_state_item(topology: Topology) -> None:
+    # GIVEN the policy of the seed's provider
+    template = topology.template_json("controller", "primary")
+    statements = [
+        statement
+        for policy in resources_of(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "dynamodb:PutItem" in statement["Action"]
+        and "LeadingKeys" in json.dumps(statement.get("Condition", {}))
+        and statement["Resource"] == topology.names.state_table_arn(topology.config.regions.primary)
+        and statement["Condition"]
+        == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [topology.names.desired_state_key]}}
+    ]
+    # THEN exactly one statement lets it put the desired-state item, and only that item
+    assert len(statements) == 1
+
+
+def test_the_standby_does_not_seed(topology: Topology) -> None:
+    assert resources_of(topology.template_json("controller", "standby"), "Custom::SwitchyardDesiredStateSeed") == {}

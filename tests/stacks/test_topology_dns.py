@@ -1,5 +1,5 @@
 """FailoverRecord: each region's failover record, steered by a calculated health check
-that needs both the load balancer and the region's traffic switch."""
+that needs both the load balancer and the region's traffic switch; names from the contract."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from aws_cdk.assertions import Template
 
 from stacks.components.failover_record import FailoverRecord
 from switchyard.config import EnvironmentConfig, load_environment
+from switchyard.contract import APP_ENDPOINT, FAILOVER_BY_ROLE, HEALTH_CHECK_PURPOSES, SWITCH_ENDPOINT, Names
 from switchyard.model import Role
-from tests.stacks.topology import Topology, bare_stack, only_resource, resources_of
+from tests.stacks.topology import Topology, bare_region_scope, only_resource, resources_of
 
 LB_DNS_NAME = "app-123.elb.amazonaws.com"
 LB_ZONE = "Z35SXDOTRQ7X7K"
@@ -21,7 +22,8 @@ SWITCH_DOMAIN = "abc.lambda-url.us-east-1.on.aws"
 
 def _record_in_bare_stack(config: EnvironmentConfig, role: Role, tmp_path_factory: pytest.TempPathFactory) -> Template:
     region = config.regions.primary if role == "primary" else config.regions.standby
-    stack = bare_stack(config, region, tmp_path_factory.mktemp(f"dns-{role}"))
+    scope = bare_region_scope(config, region, tmp_path_factory.mktemp(f"dns-{role}"))
+    stack = scope.key.stack
     load_balancer = elbv2.ApplicationLoadBalancer.from_application_load_balancer_attributes(
         stack,
         "LoadBalancer",
@@ -30,16 +32,7 @@ def _record_in_bare_stack(config: EnvironmentConfig, role: Role, tmp_path_factor
         load_balancer_dns_name=LB_DNS_NAME,
         load_balancer_canonical_hosted_zone_id=LB_ZONE,
     )
-    FailoverRecord(
-        stack,
-        "Dns",
-        dns=config.dns,
-        role=role,
-        region=region,
-        name_prefix="switchyard-dev",
-        load_balancer=load_balancer,
-        switch_domain_name=SWITCH_DOMAIN,
-    )
+    FailoverRecord(stack, "Dns", region=scope, load_balancer=load_balancer, switch_domain_name=SWITCH_DOMAIN)
     return Template.from_stack(stack)
 
 
@@ -53,19 +46,26 @@ def primary_record(dev_environment: EnvironmentConfig, tmp_path_factory: pytest.
     return _record_in_bare_stack(dev_environment, "primary", tmp_path_factory)
 
 
-def _checks_by_type(template: Template) -> dict[str, tuple[str, dict[str, Any]]]:
-    checks = template.find_resources("AWS::Route53::HealthCheck")
-    return {
-        check["Properties"]["HealthCheckConfig"]["Type"]: (logical_id, check["Properties"]["HealthCheckConfig"])
-        for logical_id, check in checks.items()
-    }
+def checks_by_name(template: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every health check by its ``Name`` tag: (logical id, HealthCheckConfig)."""
+    found = {}
+    for logical_id, check in resources_of(template, "AWS::Route53::HealthCheck").items():
+        tags = {tag["Key"]: tag["Value"] for tag in check["Properties"].get("HealthCheckTags", [])}
+        found[tags["Name"]] = (logical_id, check["Properties"]["HealthCheckConfig"])
+    return found
+
+
+def _by_purpose(template: Template, config: EnvironmentConfig) -> dict[str, tuple[str, dict[str, Any]]]:
+    region = config.regions.primary
+    checks = checks_by_name(template.to_json())
+    return {purpose: checks[Names(config).health_check(region, purpose)] for purpose in HEALTH_CHECK_PURPOSES}
 
 
 def test_the_primary_region_owns_the_primary_alias_record_on_its_load_balancer(
     primary_record: Template, dev_environment: EnvironmentConfig
 ) -> None:
     # GIVEN a FailoverRecord for the primary role  WHEN synthesized
-    calculated_id, _ = _checks_by_type(primary_record)["CALCULATED"]
+    calculated_id, _ = _by_purpose(primary_record, dev_environment)["region"]
     # THEN it is the PRIMARY alias of the configured name, steered by the calculated check
     primary_record.has_resource_properties(
         "AWS::Route53::RecordSet",
@@ -80,34 +80,44 @@ def test_the_primary_region_owns_the_primary_alias_record_on_its_load_balancer(
     )
 
 
-def test_the_calculated_check_needs_both_the_load_balancer_and_the_traffic_switch(primary_record: Template) -> None:
-    # GIVEN the record's health checks
-    checks = _checks_by_type(primary_record)
-    _, calculated = checks["CALCULATED"]
-    # THEN the calculated check's children are exactly the HTTP and HTTPS checks, and both must be healthy
-    children = {child["Fn::GetAtt"][0] for child in calculated["ChildHealthChecks"]}
-    assert children == {checks["HTTP"][0], checks["HTTPS"][0]}
-    assert calculated["HealthThreshold"] == 2
-
-
-def test_the_load_balancer_check_probes_the_health_path_at_the_configured_pace(
+def test_the_calculated_check_needs_both_the_load_balancer_and_the_traffic_switch(
     primary_record: Template, dev_environment: EnvironmentConfig
 ) -> None:
-    # GIVEN the HTTP child check
-    _, check = _checks_by_type(primary_record)["HTTP"]
-    # THEN it requests /health through the load balancer with the configured interval and threshold
+    # GIVEN the record's health checks
+    checks = _by_purpose(primary_record, dev_environment)
+    _, calculated = checks["region"]
+    # THEN the calculated check's children are exactly the load balancer and switch checks, both required
+    children = {child["Fn::GetAtt"][0] for child in calculated["ChildHealthChecks"]}
+    assert children == {checks["load-balancer"][0], checks["traffic-switch"][0]}
+    assert (calculated["Type"], calculated["HealthThreshold"]) == ("CALCULATED", 2)
+
+
+def test_the_load_balancer_check_requests_what_the_probe_requests(
+    primary_record: Template, dev_environment: EnvironmentConfig
+) -> None:
+    # GIVEN the load balancer's check
+    _, check = _by_purpose(primary_record, dev_environment)["load-balancer"]
+    # THEN it requests the contract's endpoint (HTTPS 443 /health) at the configured pace, with SNI
     assert check["FullyQualifiedDomainName"] == LB_DNS_NAME
-    assert (check["Port"], check["ResourcePath"]) == (80, "/health")
+    assert (check["Type"], check["Port"], check["ResourcePath"]) == ("HTTPS", APP_ENDPOINT.port, APP_ENDPOINT.path)
+    assert check["EnableSNI"] is True
     assert check["RequestInterval"] == dev_environment.dns.health_check_interval_seconds
     assert check["FailureThreshold"] == dev_environment.dns.health_check_failure_threshold
 
 
-def test_the_traffic_switch_check_probes_the_function_url_over_https(primary_record: Template) -> None:
-    # GIVEN the HTTPS child check
-    _, check = _checks_by_type(primary_record)["HTTPS"]
-    # THEN it reaches the switch's domain on 443 with SNI (function URLs need it)
+def test_the_traffic_switch_check_probes_the_function_url_over_https(
+    primary_record: Template, dev_environment: EnvironmentConfig
+) -> None:
+    # GIVEN the traffic switch's check
+    _, check = _by_purpose(primary_record, dev_environment)["traffic-switch"]
+    # THEN it reaches the switch's domain on the contract's endpoint with SNI (function URLs need it)
     assert check["FullyQualifiedDomainName"] == SWITCH_DOMAIN
-    assert (check["Port"], check["EnableSNI"]) == (443, True)
+    assert (check["Type"], check["Port"], check["ResourcePath"]) == (
+        "HTTPS",
+        SWITCH_ENDPOINT.port,
+        SWITCH_ENDPOINT.path,
+    )
+    assert check["EnableSNI"] is True
 
 
 def test_the_standby_region_owns_the_secondary_record(
@@ -118,26 +128,26 @@ def test_the_standby_region_owns_the_secondary_record(
     template.has_resource_properties("AWS::Route53::RecordSet", {"Failover": "SECONDARY"})
 
 
-def test_each_regional_stack_holds_its_own_record_and_checks(topology: Topology) -> None:
-    for role, failover in (("primary", "PRIMARY"), ("standby", "SECONDARY")):
+def test_deployed_health_check_names_and_record_identifiers_are_the_contracts(topology: Topology) -> None:
+    for role in ("primary", "standby"):
         # GIVEN the region's regional stack in the whole app
+        region = topology.config.regions.primary if role == "primary" else topology.config.regions.standby
         template = topology.template_json("regional", role)
         record = only_resource(template, "AWS::Route53::RecordSet")
-        # THEN it holds exactly its own failover record on the configured name, and three checks
-        assert (record["Name"], record["Failover"]) == (f"{topology.config.dns.record_name}.", failover)
-        assert len(resources_of(template, "AWS::Route53::HealthCheck")) == 3
+        # THEN its record and the Name tags of its three checks are exactly what the controller looks up
+        assert (record["Name"], record["Failover"]) == (f"{topology.config.dns.record_name}.", FAILOVER_BY_ROLE[role])
+        assert record["SetIdentifier"] == topology.names.failover_record_set_identifier(region)
+        expected = {topology.names.health_check(region, purpose) for purpose in HEALTH_CHECK_PURPOSES}
+        assert set(checks_by_name(template)) == expected
 
 
 def test_the_switch_check_follows_the_regions_own_function_url(topology: Topology) -> None:
-    # GIVEN the regional stack's HTTPS check
+    # GIVEN the regional stack's traffic-switch check
+    region = topology.config.regions.standby
     template = topology.template_json("regional", "standby")
-    https = [
-        check["Properties"]["HealthCheckConfig"]
-        for check in resources_of(template, "AWS::Route53::HealthCheck").values()
-        if check["Properties"]["HealthCheckConfig"]["Type"] == "HTTPS"
-    ]
+    _, check = checks_by_name(template)[topology.names.health_check(region, "traffic-switch")]
     # THEN its domain is taken from the function URL defined in the same stack
     url_ids = set(resources_of(template, "AWS::Lambda::Url"))
-    domain = https[0]["FullyQualifiedDomainName"]
+    domain = check["FullyQualifiedDomainName"]
     assert domain["Fn::Select"][0] == 2
     assert domain["Fn::Select"][1]["Fn::Split"][1]["Fn::GetAtt"][0] in url_ids

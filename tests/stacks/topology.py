@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
 from stacks.app_builder import SwitchyardApp, compose_app
+from stacks.shared.scope import RegionScope
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
 
@@ -97,3 +100,14 @@ def only_resource(template: dict[str, Any], resource_type: str) -> dict[str, Any
 def bare_stack(config: EnvironmentConfig, region: str, outdir: Path) -> cdk.Stack:
     """An empty stack in ``region`` of ``config``'s account, to test one construct alone."""
     return cdk.Stack(new_app(outdir), "Bare", env=cdk.Environment(account=config.account, region=region))
+
+
+def bare_region_scope(config: EnvironmentConfig, region: str, outdir: Path) -> RegionScope:
+    """The scope a construct receives, in a bare stack: a key, and the region's topic imported by name."""
+    stack = bare_stack(config, region, outdir)
+    return RegionScope(
+        config=config,
+        region=region,
+        key=kms.Key(stack, "Key", enable_key_rotation=True),
+        topic=sns.Topic.from_topic_arn(stack, "Topic", Names(config).topic_arn(region)),
+    )

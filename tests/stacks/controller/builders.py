@@ -12,7 +12,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
-from stacks.controller import Controller, add_controller
+from stacks.controller.controller import Controller
+from stacks.shared.scope import RegionScope
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import STEP_NAMES, Names
 
@@ -39,9 +40,14 @@ class BareStack:
     def account(self) -> str:
         return self.config.account
 
+    @property
+    def scope(self) -> RegionScope:
+        """The per-region scope a construct in this stack receives."""
+        return RegionScope(config=self.config, region=self.region, key=self.key, topic=self.topic)
+
     def function_arn(self, purpose: str) -> str:
-        """The deterministic ARN of this region's controller function for ``purpose``."""
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.names.function(self.region, purpose)}"
+        """The contract's ARN of this region's controller function for ``purpose``."""
+        return self.names.function_arn(self.region, purpose)
 
 
 def bare_stack(config: EnvironmentConfig, region: str, app: cdk.App | None = None) -> BareStack:
@@ -60,18 +66,9 @@ def bare_stack(config: EnvironmentConfig, region: str, app: cdk.App | None = Non
 def build_controller(
     config: EnvironmentConfig, region: str, *, definition_path: Path, app: cdk.App | None = None
 ) -> tuple[BareStack, Controller]:
-    """GIVEN a bare stack holding one region's whole controller, composed by add_controller."""
+    """GIVEN a bare stack holding one region's whole controller construct."""
     given = bare_stack(config, region, app)
-    controller = add_controller(
-        given.stack,
-        config=config,
-        region=region,
-        names=given.names,
-        key=given.key,
-        topic=given.topic,
-        table_name=given.names.state_table,
-        definition_path=definition_path,
-    )
+    controller = Controller(given.stack, "Controller", region=given.scope, definition_path=definition_path)
     return given, controller
 
 

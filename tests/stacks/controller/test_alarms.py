@@ -11,12 +11,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
 from stacks.controller.alarms import ControllerAlarms
-from stacks.controller.permissions import CONTROLLER_PURPOSES
 from switchyard.alarms import ALARMS, alarm_spec
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import CONTROLLER_PURPOSES, DESIRED_STATE_MISSING_METRIC, METRICS_NAMESPACE
 from tests.stacks.controller.builders import BareStack, bare_stack
 
-CONTROLLER_ALARM_KEYS = ("runbook-failed", "controller-errors")
+CONTROLLER_ALARM_KEYS = ("runbook-failed", "controller-errors", "desired-state-missing")
 RUNBOOK_LINK = re.compile(r"Runbook: (runbooks/[a-z0-9/_-]+\.md)$")
 
 
@@ -30,9 +30,7 @@ def built(dev: EnvironmentConfig) -> tuple[BareStack, Template]:
     ControllerAlarms(
         given.stack,
         "Alarms",
-        region=given.region,
-        names=given.names,
-        topic=given.topic,
+        region=given.scope,
         state_machine=sfn.StateMachine.from_state_machine_name(
             given.stack, "Runbook", given.names.state_machine(given.region)
         ),
@@ -110,3 +108,13 @@ def test_controller_errors_fires_when_any_part_fires(built, alarms_by_name) -> N
     parts = [alarm_name for alarm_name in alarms_by_name if alarm_name.startswith(f"{name}-part-")]
     assert len(parts) >= 2
     assert " OR " in str(rule)
+
+
+def test_desired_state_missing_fires_on_the_metric_the_controller_publishes(built, alarms_by_name) -> None:
+    # GIVEN the alarm on the desired state  WHEN synthesized
+    given, _ = built
+    alarm = alarms_by_name[given.names.alarm(given.region, "desired-state-missing")]
+    # THEN it watches the contract's metric for this region and fires on one datapoint
+    assert (alarm["Namespace"], alarm["MetricName"]) == (METRICS_NAMESPACE, DESIRED_STATE_MISSING_METRIC)
+    assert alarm["Dimensions"] == [{"Name": "Region", "Value": given.region}]
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (1, 1, "notBreaching")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.controller.assets import powertools_layer_arn
-from stacks.controller.functions import ControllerFunctions, handler_path
-from stacks.controller.permissions import CONTROLLER_PURPOSES
+from stacks.controller.functions import ControllerFunctions
+from stacks.shared.assets import powertools_layer_arn
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import CONTROLLER_PURPOSES, handler_path
 from tests.stacks.controller.builders import BareStack, bare_stack
 
 
@@ -22,12 +22,7 @@ def built(dev: EnvironmentConfig) -> tuple[BareStack, Template]:
     ControllerFunctions(
         given.stack,
         "Functions",
-        config=dev,
-        region=given.region,
-        names=given.names,
-        key=given.key,
-        topic=given.topic,
-        table_name=given.names.state_table,
+        region=given.scope,
     )
     return given, Template.from_stack(given.stack)
 

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.controller.arns import ControllerArns
 from stacks.controller.operator_access import OperatorAccess
-from stacks.controller.policy import is_read_only
+from stacks.shared.policy import is_read_only
 from switchyard.config import EnvironmentConfig
 from tests.stacks.controller.builders import BareStack, actions_on, as_list, bare_stack
 
@@ -20,12 +19,7 @@ def built(dev: EnvironmentConfig) -> tuple[BareStack, Template]:
     OperatorAccess(
         given.stack,
         "OperatorAccess",
-        config=dev,
-        region=given.region,
-        names=given.names,
-        key=given.key,
-        topic_arn=given.names.topic_arn(given.region),
-        table_name=given.names.state_table,
+        region=given.scope,
     )
     return given, Template.from_stack(given.stack)
 
@@ -81,7 +75,7 @@ def test_operators_start_only_this_regions_runbook(built, statements) -> None:
 @pytest.mark.parametrize("action", ["states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"])
 def test_operators_watch_and_stop_only_this_runbooks_executions(built, statements, action: str) -> None:
     given, _ = built
-    assert actions_on(statements, action) == [ControllerArns(given.names).state_machine_executions(given.region)]
+    assert actions_on(statements, action) == [given.names.state_machine_executions_arn(given.region)]
 
 
 @pytest.mark.parametrize("action", ["states:SendTaskSuccess", "states:SendTaskFailure"])
@@ -92,8 +86,7 @@ def test_operators_answer_approvals(statements, action: str) -> None:
 @pytest.mark.parametrize("action", ["dynamodb:GetItem", "dynamodb:Query"])
 def test_operators_read_both_replicas_of_the_state_table(built, statements, action: str) -> None:
     given, _ = built
-    arns = ControllerArns(given.names)
-    expected = {arns.table(region, given.names.state_table) for region in given.config.regions.pair}
+    expected = {given.names.state_table_arn(region) for region in given.config.regions.pair}
     assert set(actions_on(statements, action)) == expected
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.controller.arns import ControllerArns
-from stacks.controller.policy import Permission, is_read_only
+from stacks.shared.policy import Permission, is_read_only
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from tests.stacks.controller.builders import (
@@ -74,9 +73,9 @@ def test_no_action_name_is_a_wildcard(controller) -> None:
 def test_rds_promote_targets_only_this_regions_replica(dev_standby) -> None:
     # GIVEN dev (engine rds-postgres) in its standby region
     given, template = dev_standby
-    statements = role_statements(template, "FunctionsPromoteRole")
+    statements = role_statements(template, "ControllerFunctionsPromoteRole")
     # THEN promote may promote exactly the replica in this region and has no Aurora verbs
-    assert actions_on(statements, "rds:PromoteReadReplica") == [ControllerArns(given.names).db_instance(given.region)]
+    assert actions_on(statements, "rds:PromoteReadReplica") == [given.names.db_instance_arn(given.region)]
     assert actions_on(statements, "rds:FailoverGlobalCluster") == []
     assert actions_on(statements, "rds:SwitchoverGlobalCluster") == []
 
@@ -84,44 +83,54 @@ def test_rds_promote_targets_only_this_regions_replica(dev_standby) -> None:
 def test_aurora_promote_targets_only_the_global_cluster_and_its_regional_clusters(prod_primary) -> None:
     # GIVEN prod (engine aurora-postgres)
     given, template = prod_primary
-    statements = role_statements(template, "FunctionsPromoteRole")
-    arns = ControllerArns(given.names)
-    expected = {arns.global_cluster, *(arns.db_cluster(region) for region in given.config.regions.pair)}
+    statements = role_statements(template, "ControllerFunctionsPromoteRole")
+    names = given.names
+    expected = {names.global_cluster_arn, *(names.db_cluster_arn(region) for region in given.config.regions.pair)}
     # THEN failover and switchover name exactly the global cluster and the two regional clusters
     assert set(actions_on(statements, "rds:FailoverGlobalCluster")) == expected
     assert set(actions_on(statements, "rds:SwitchoverGlobalCluster")) == expected
     assert actions_on(statements, "rds:PromoteReadReplica") == []
 
 
-@pytest.mark.parametrize("role", ["FunctionsScaleUpRole", "FunctionsReconcilerRole"])
+@pytest.mark.parametrize("role", ["ControllerFunctionsScaleUpRole", "ControllerFunctionsReconcilerRole"])
 def test_scaling_targets_only_this_regions_asg(dev_standby, role: str) -> None:
     given, template = dev_standby
     statements = role_statements(template, role)
-    own_asg = [ControllerArns(given.names).asg(given.region)]
+    own_asg = [given.names.asg_arn(given.region)]
     assert actions_on(statements, "autoscaling:SetDesiredCapacity") == own_asg
     assert actions_on(statements, "autoscaling:UpdateAutoScalingGroup") == own_asg
 
 
 def test_fence_scales_only_the_other_regions_asg(dev_standby) -> None:
     given, template = dev_standby
-    statements = role_statements(template, "FunctionsFenceRole")
-    assert actions_on(statements, "autoscaling:SetDesiredCapacity") == [
-        ControllerArns(given.names).asg(given.other_region)
-    ]
+    statements = role_statements(template, "ControllerFunctionsFenceRole")
+    assert actions_on(statements, "autoscaling:SetDesiredCapacity") == [given.names.asg_arn(given.other_region)]
 
 
-def test_functions_write_only_this_regions_replica_of_the_state_table(controller) -> None:
+def test_every_state_table_write_is_limited_to_the_items_its_function_owns(controller) -> None:
     # GIVEN every function role's statement allowing a DynamoDB write
     given, template = controller
-    written = {
-        resource
-        for statement in role_statements(template, "Functions")
-        for action in as_list(statement["Action"])
-        if action.startswith("dynamodb:") and not is_read_only(action)
-        for resource in as_list(statement["Resource"])
+    writes = [
+        statement
+        for statement in role_statements(template, "ControllerFunctions")
+        if any(action.startswith("dynamodb:") and not is_read_only(action) for action in as_list(statement["Action"]))
+    ]
+    # THEN each names the state table's replicas only, with dynamodb:LeadingKeys in its condition
+    assert writes
+    replicas = {given.names.state_table_arn(region) for region in given.config.regions.pair}
+    for statement in writes:
+        assert set(as_list(statement["Resource"])) <= replicas
+        (keys,) = [condition["dynamodb:LeadingKeys"] for condition in statement["Condition"].values()]
+        assert keys
+    # AND only the desired-state item is ever written in the other region's replica (fence and flip)
+    remote = {
+        key
+        for statement in writes
+        if given.names.state_table_arn(given.other_region) in as_list(statement["Resource"])
+        for condition in statement["Condition"].values()
+        for key in condition["dynamodb:LeadingKeys"]
     }
-    # THEN they name only the local replica of the state table
-    assert written == {ControllerArns(given.names).table(given.region, given.names.state_table)}
+    assert remote == {given.names.desired_state_key}
 
 
 def test_no_function_needs_the_key_for_the_state_table(controller) -> None:
@@ -139,18 +148,17 @@ def test_no_function_needs_the_key_for_the_state_table(controller) -> None:
 def test_only_the_record_step_and_monitor_publish_notifications_from_functions(dev_standby) -> None:
     given, template = dev_standby
     topic = given.names.topic_arn(given.region)
-    for role in ("FunctionsRecordRole", "FunctionsMonitorRole"):
+    for role in ("ControllerFunctionsRecordRole", "ControllerFunctionsMonitorRole"):
         assert actions_on(role_statements(template, role), "sns:Publish") == [topic]
-    assert actions_on(role_statements(template, "FunctionsPromoteRole"), "sns:Publish") == []
+    assert actions_on(role_statements(template, "ControllerFunctionsPromoteRole"), "sns:Publish") == []
 
 
 def test_monitor_starts_only_this_regions_runbook_and_reads_the_other_regions_health_alarms(dev_standby) -> None:
     given, template = dev_standby
-    statements = role_statements(template, "FunctionsMonitorRole")
-    arns = ControllerArns(given.names)
+    statements = role_statements(template, "ControllerFunctionsMonitorRole")
     assert actions_on(statements, "states:StartExecution") == [given.names.state_machine_arn(given.region)]
     assert set(actions_on(statements, "cloudwatch:DescribeAlarms")) == {
-        arns.alarm(given.other_region, alarm) for alarm in HEALTH_SIGNAL_ALARMS
+        given.names.alarm_arn(given.other_region, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS
     }
 
 
@@ -165,7 +173,7 @@ def test_only_the_operator_policy_and_the_monitor_may_start_the_runbook(controll
     monitor_policies = {
         logical_id
         for logical_id, policy in template.find_resources("AWS::IAM::Policy").items()
-        if any(role["Ref"].startswith("FunctionsMonitorRole") for role in policy["Properties"]["Roles"])
+        if any(role["Ref"].startswith("ControllerFunctionsMonitorRole") for role in policy["Properties"]["Roles"])
     }
     operator_policies = set(template.find_resources("AWS::IAM::ManagedPolicy"))
     # THEN they are exactly the monitor's policy and the operator managed policy
@@ -199,12 +207,12 @@ def test_read_only_verbs_are_told_apart_from_mutating_ones(action: str, read_onl
 def test_database_status_reads_name_the_databases_of_the_pair(controller) -> None:
     # GIVEN every statement that reads RDS status
     given, template = controller
-    arns = ControllerArns(given.names)
+    names = given.names
     pair = given.config.regions.pair
     known = {
-        arns.global_cluster,
-        *(arns.db_instance(region) for region in pair),
-        *(arns.db_cluster(region) for region in pair),
+        names.global_cluster_arn,
+        *(names.db_instance_arn(region) for region in pair),
+        *(names.db_cluster_arn(region) for region in pair),
     }
     read = {
         resource

@@ -27,11 +27,7 @@ def add_runbook(given: BareStack, definition_path: Path) -> RunbookStateMachine:
     return RunbookStateMachine(
         given.stack,
         "Runbook",
-        region=given.region,
-        names=given.names,
-        key=given.key,
-        topic=given.topic,
-        table_name=given.names.state_table,
+        region=given.scope,
         step_functions=steps,
         definition_path=definition_path,
     )

@@ -8,7 +8,6 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from stacks.controller.arns import ControllerArns
 from stacks.controller.trigger import AutomaticTrigger, evaluation_schedule
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
@@ -23,9 +22,7 @@ def built(dev: EnvironmentConfig) -> tuple[BareStack, dict[str, dict[str, Any]]]
     AutomaticTrigger(
         given.stack,
         "Trigger",
-        config=dev,
-        region=given.region,
-        names=given.names,
+        region=given.scope,
         monitor=lambda_.Function.from_function_arn(given.stack, "Monitor", given.function_arn("monitor")),
         reconciler=lambda_.Function.from_function_arn(given.stack, "Reconciler", given.function_arn("reconciler")),
     )
@@ -39,7 +36,7 @@ def rule(rules: dict[str, dict[str, Any]], prefix: str) -> dict[str, Any]:
 
 
 def health_alarm_arns(given: BareStack, region: str) -> list[str]:
-    return [ControllerArns(given.names).alarm(region, alarm) for alarm in HEALTH_SIGNAL_ALARMS]
+    return [given.names.alarm_arn(region, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS]
 
 
 def test_monitor_runs_on_the_evaluation_interval(built) -> None:

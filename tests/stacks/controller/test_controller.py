@@ -1,4 +1,4 @@
-"""add_controller: one call composes one region's whole controller."""
+"""Controller: one construct composes one region's whole controller."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Template
 
-from stacks.controller import Controller
-from stacks.controller.permissions import CONTROLLER_PURPOSES
+from stacks.controller.controller import Controller
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import CONTROLLER_PURPOSES
 from tests.stacks.controller.builders import BareStack, actions_on, build_controller, role_statements
 
 
@@ -45,5 +45,5 @@ def test_the_monitor_may_start_exactly_the_state_machine_created(built) -> None:
         f"arn:aws:states:{given.region}:{given.account}:stateMachine:{state_machine['Properties']['StateMachineName']}"
     )
     # THEN the deterministic ARN the monitor is allowed to start is that of the created state machine
-    allowed = actions_on(role_statements(template, "FunctionsMonitorRole"), "states:StartExecution")
+    allowed = actions_on(role_statements(template, "ControllerFunctionsMonitorRole"), "states:StartExecution")
     assert allowed == [created]

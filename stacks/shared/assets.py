@@ -1,4 +1,4 @@
-"""Where the controller's code and runbook definition live, and the runtime they run on.
+"""Where the Lambda code lives, and the runtime and Powertools layer it runs on.
 
 Paths resolve from this module, so synth works from any working directory.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_SOURCE_DIR = REPOSITORY_ROOT / "lambdas"
@@ -38,3 +39,14 @@ def powertools_layer_arn(region: str) -> str:
         f"arn:aws:lambda:{region}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
         f"AWSLambdaPowertoolsPythonV3-{python}-{ARCHITECTURE.name}:{POWERTOOLS_LAYER_VERSION}"
     )
+
+
+def lambda_code() -> lambda_.Code:
+    """The controller package (``lambdas/``) as a code asset. Each function binds its own;
+    the CDK stages one copy per content hash, so every function deploys the same object."""
+    return lambda_.Code.from_asset(str(LAMBDA_SOURCE_DIR), exclude=list(LAMBDA_ASSET_EXCLUDES))
+
+
+def powertools_layer(scope: Construct, region: str) -> lambda_.ILayerVersion:
+    """A reference (no resource) to the managed Powertools layer of ``region``."""
+    return lambda_.LayerVersion.from_layer_version_arn(scope, "Powertools", powertools_layer_arn(region))

@@ -1,0 +1,180 @@
+"""Grants: the permissions Switchyard's principals are built from, scoped to one region.
+
+Each method returns a :class:`~stacks.shared.policy.Permission` naming exact ARNs from the
+contract (``switchyard.contract.Names``); a wildcard resource appears only where AWS
+leaves no narrower choice, with its reason. Writes to the state table are limited with
+``dynamodb:LeadingKeys`` to the items the caller owns. Which function gets which grant is
+decided beside the function (``stacks/controller/functions.py``, the traffic switch, the
+operator access), so a function and its IAM read together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from stacks.shared.policy import Permission, key_use
+from stacks.shared.scope import RegionScope
+from switchyard.alarms import AlarmSpec
+from switchyard.contract import Names
+
+DESCRIBE_ONLY_ON_STAR = "describe/list calls that AWS authorizes only on '*'; they change nothing"
+TABLE_READ = ("dynamodb:GetItem",)
+TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Permission factories for the principals of one region."""
+
+    scope: RegionScope
+
+    @property
+    def _names(self) -> Names:
+        return self.scope.names
+
+    def _regions(self, *, both: bool) -> tuple[str, ...]:
+        """This region, or both regions of the pair (this one first)."""
+        return (self.scope.region, self.scope.other_region) if both else (self.scope.region,)
+
+    # -- state table ---------------------------------------------------------------------
+    def read_table(self, *, both_regions: bool = False) -> Permission:
+        """Consistent reads of the state table's items in this region's replica (and the
+        other region's, for best-effort cross-region checks)."""
+        return Permission(
+            actions=TABLE_READ,
+            resources=tuple(self._names.state_table_arn(region) for region in self._regions(both=both_regions)),
+        )
+
+    def write_items(self, *items: str, both_regions: bool = False, actions: Iterable[str] = TABLE_WRITE) -> Permission:
+        """Writes to the state table, only to the item kinds ``items`` (``desired``,
+        ``lock``, ``monitor``, ``audit``, ``heartbeat``: switchyard.contract's item names)."""
+        keys = [self._names.item_key_pattern(item) for item in items]
+        operator = "ForAllValues:StringLike" if any("*" in key for key in keys) else "ForAllValues:StringEquals"
+        return Permission(
+            actions=tuple(actions),
+            resources=tuple(self._names.state_table_arn(region) for region in self._regions(both=both_regions)),
+            conditions={operator: {"dynamodb:LeadingKeys": keys}},
+        )
+
+    def write_own_heartbeat(self) -> Permission:
+        """The reconciler writes exactly one item: its own region's heartbeat."""
+        return Permission(
+            actions=("dynamodb:PutItem",),
+            resources=(self._names.state_table_arn(self.scope.region),),
+            conditions={
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [self._names.heartbeat_key(self.scope.region)]}
+            },
+        )
+
+    # -- notifications --------------------------------------------------------------------
+    @property
+    def publish(self) -> tuple[Permission, ...]:
+        """Publish to the region's topic; it is encrypted with the region's key, which the
+        publisher uses through SNS only. (The state table uses the AWS-managed DynamoDB key.)"""
+        return (
+            Permission(actions=("sns:Publish",), resources=(self.scope.topic.topic_arn,)),
+            key_use(self.scope.key.key_arn, region=self.scope.region, services=("sns",)),
+        )
+
+    # -- compute ----------------------------------------------------------------------------
+    def scale(self, region: str) -> Permission:
+        return Permission(
+            actions=("autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup"),
+            resources=(self._names.asg_arn(region),),
+            wildcard_reason=(
+                f"names exactly the ASG {self._names.asg(region)}; only the generated group id in its ARN is a wildcard"
+            ),
+        )
+
+    def describe(self, *actions: str) -> Permission:
+        return Permission(actions=actions, resources=("*",), wildcard_reason=DESCRIBE_ONLY_ON_STAR)
+
+    @property
+    def describe_compute(self) -> Permission:
+        return self.describe("autoscaling:DescribeAutoScalingGroups", "elasticloadbalancing:DescribeTargetHealth")
+
+    # -- database -----------------------------------------------------------------------------
+    @property
+    def describe_database(self) -> tuple[Permission, ...]:
+        """Both regions' database status (by their contract names) and replication lag
+        (a CloudWatch metric, readable only on '*')."""
+        names, pair = self._names, self.scope.pair
+        if self.scope.config.database.engine == "rds-postgres":
+            status = Permission(
+                actions=("rds:DescribeDBInstances",), resources=tuple(names.db_instance_arn(region) for region in pair)
+            )
+        else:
+            status = Permission(
+                actions=("rds:DescribeGlobalClusters", "rds:DescribeDBClusters"),
+                resources=(names.global_cluster_arn, *(names.db_cluster_arn(region) for region in pair)),
+            )
+        return (status, self.describe("cloudwatch:GetMetricStatistics"))
+
+    @property
+    def promote_database(self) -> Permission:
+        """Promote this region's database: the RDS replica, or the Aurora global cluster
+        towards this region's cluster (switchover when planned, failover otherwise)."""
+        names = self._names
+        if self.scope.config.database.engine == "rds-postgres":
+            return Permission(
+                actions=("rds:PromoteReadReplica",), resources=(names.db_instance_arn(self.scope.region),)
+            )
+        return Permission(
+            actions=("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"),
+            resources=(names.global_cluster_arn, *(names.db_cluster_arn(region) for region in self.scope.pair)),
+        )
+
+    # -- health signals ------------------------------------------------------------------------
+    @property
+    def health_check_status(self) -> Permission:
+        return Permission(
+            actions=(
+                "route53:ListHealthChecks",
+                "route53:ListTagsForResources",
+                "route53:GetHealthCheck",
+                "route53:GetHealthCheckStatus",
+            ),
+            resources=("*",),
+            wildcard_reason=(
+                "read-only; ListHealthChecks is authorized only on '*' and health check ids are generated by "
+                "Route 53, so the checks are found by their tags"
+            ),
+        )
+
+    def describe_alarms(self, alarms: Iterable[AlarmSpec], *, regions: Iterable[str]) -> Permission:
+        return Permission(
+            actions=("cloudwatch:DescribeAlarms",),
+            resources=tuple(self._names.alarm_arn(region, alarm.key) for region in regions for alarm in alarms),
+        )
+
+    # -- DNS fallback and storage ---------------------------------------------------------------
+    @property
+    def edit_failover_record(self) -> tuple[Permission, ...]:
+        """The best-effort record edit, limited to the application's own record name."""
+        zone = self._names.hosted_zone_arn
+        return (
+            Permission(
+                actions=("route53:ChangeResourceRecordSets",),
+                resources=(zone,),
+                conditions={
+                    "ForAllValues:StringEquals": {
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [self.scope.config.dns.record_name],
+                    }
+                },
+            ),
+            Permission(actions=("route53:ListResourceRecordSets",), resources=(zone,)),
+        )
+
+    @property
+    def read_replication_settings(self) -> Permission:
+        return Permission(
+            actions=("s3:GetReplicationConfiguration", "s3:GetBucketVersioning"),
+            resources=tuple(self._names.bucket_arn(region) for region in self.scope.pair),
+        )
+
+    # -- the runbook ------------------------------------------------------------------------------
+    def start_runbook(self) -> Permission:
+        return Permission(
+            actions=("states:StartExecution",), resources=(self._names.state_machine_arn(self.scope.region),)
+        )
