@@ -2,8 +2,8 @@
 
 Same order as stacks/controller/runbook.asl.json intends: validate, lock, preflight, then in
 parallel (fence -> promote) and scale_up, then wait_ready, flip, verify, release, record.
-A needs_human result jumps to record; RetryableStepError is retried a bounded number of
-times (like a Retry block) and then treated as needs_human.
+A needs_human result jumps to record; an error the step handler names RetryableStepError
+is retried a bounded number of times (like a Retry block) and then treated as needs_human.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from switchyard.deps import RunbookDeps
+from switchyard.handlers.runbook import step_error
 from switchyard.model import StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 from switchyard.steps import STEPS, RetryableStepError
@@ -38,7 +39,10 @@ def run_step(name: str, state: RunbookState, deps: RunbookDeps) -> StepResult:
                 return STEPS[name](state, deps)
             with log.step(name):
                 return STEPS[name](state, deps)
-        except RetryableStepError as exc:
+        except Exception as exc:  # named as the step handler names it for the state machine
+            error = step_error(name, exc)
+            if not isinstance(error, RetryableStepError):
+                raise error from exc
             if attempt == STEP_RETRIES:
                 message = f"retries exhausted: {exc}"
                 return StepResult(step=name, status=StepStatus.NEEDS_HUMAN, message=message, duration_ms=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from switchyard.handlers import monitor
+from switchyard.handlers.runbook import run_step_handler
 from switchyard.model import Decision, StepStatus
 from switchyard.steps import STEPS, RetryableStepError
 from tests.controller.conftest import (
@@ -89,9 +90,9 @@ def test_a_retryable_promote_failure_is_raised_for_the_state_machine(rds: Contro
     deps = rds.deps()
     state = failover_state(rds.config, epoch=1)
 
-    # WHEN promote runs THEN it raises the error the state machine retries on
-    with pytest.raises(RetryableStepError, match="retryable"):
-        STEPS["promote"](state, deps)
+    # WHEN promote's handler runs THEN it raises the error the state machine retries on
+    with pytest.raises(RetryableStepError, match="ThrottlingException from PromoteReadReplica"):
+        run_step_handler("promote", state.model_dump(mode="json"), deps)
 
 
 def test_a_validation_error_from_promote_is_not_retried(rds: Controller) -> None:

@@ -91,11 +91,11 @@ def test_a_planned_switchover_refuses_when_the_primary_is_unreachable(aurora: Co
 
 
 def test_flip_asks_a_human_when_the_target_table_cannot_be_written(rds: Controller) -> None:
-    # GIVEN a promoted standby, and the standby's state table failing every write
+    # GIVEN a promoted standby, and the standby's state table refusing every write (not retryable)
     rds.publish_lag(1.0)
     deps = rds.deps()
     state = rds.run_steps(failover_state(rds.config), deps, ["validate", "lock", "fence", "promote"])
-    rds.fail("dynamodb", "PutItem", "InternalServerError", region=rds.config.regions.standby)
+    rds.fail("dynamodb", "PutItem", "AccessDeniedException", region=rds.config.regions.standby)
     flipping = rds.deps()
 
     # WHEN flip runs

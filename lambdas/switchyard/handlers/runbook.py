@@ -1,10 +1,18 @@
 """One thin handler per runbook step, for the state machine: ``switchyard.handlers.runbook.<step>``.
 
 Each receives the runbook state document (docs/architecture.md), validates it with
-pydantic, runs the step and returns its StepResult as JSON. Errors the state machine
-can match by name:
+pydantic, runs the step and returns its StepResult as JSON. Steps let AWS errors
+propagate; this is the one place that turns an escaping exception into an error the
+state machine matches by name (the Lambda runtime reports the class name), always
+raised ``from`` the original:
 
-- ``RetryableStepError``: throttling, 5xx, timeouts, not ready yet; worth a Retry.
+- ``RetryableStepError``: throttling, 5xx, timeouts and connection errors
+  (``switchyard.retry.is_retryable``) after the client's own retries, or a step's
+  "not ready yet"; each Task's Retry matches it, and its Catch takes over once that
+  Retry is exhausted.
+- ``StepFailedError``: any other unexpected error (access denied, a request AWS rejects,
+  a bug); no Task retries it, so the Task's Catch (``States.ALL``) routes the run to
+  its failure path, which records it and pages.
 - ``InvalidRunbookInputError``: the document itself is malformed (a state machine bug).
 
 Operator input that does not validate never raises: the ``validate`` handler returns a
@@ -23,12 +31,46 @@ from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import describe_validation_error, handler_deps
 from switchyard.handlers.observability import count_step, logger, metric_name, tracer
 from switchyard.model import Finding, Severity, StepResult, StepStatus
+from switchyard.retry import error_code, is_retryable
 from switchyard.runbook_state import RunbookState
 from switchyard.steps import STEPS, RetryableStepError
 
 
 class InvalidRunbookInputError(ValueError):
     """The runbook state document does not validate; the message names each bad field."""
+
+
+class StepFailedError(RuntimeError):
+    """A step met an error no retry will fix (access denied, a request AWS rejects, a bug).
+
+    No Task's Retry matches it: the Task's Catch (``States.ALL``) takes the failure path.
+    """
+
+
+def _cause_fields(exc: Exception) -> dict[str, str | None]:
+    """The cause as log fields: exception type, AWS error code and operation when known."""
+    return {
+        "error_type": type(exc).__name__,
+        "error_code": error_code(exc),
+        "operation": getattr(exc, "operation_name", None),
+    }
+
+
+def step_error(step: str, exc: Exception) -> RetryableStepError | StepFailedError:
+    """The named error the state machine sees when ``exc`` escapes ``step``.
+
+    Retryable errors (``switchyard.retry.is_retryable``) become ``RetryableStepError`` so
+    the Task's Retry sees them; anything else becomes ``StepFailedError``. The message names
+    the step and the AWS error code and operation (or the exception type). The caller
+    raises it ``from exc``; an error that is already one of the two is returned as is.
+    """
+    if isinstance(exc, RetryableStepError | StepFailedError):
+        return exc
+    cause = _cause_fields(exc)
+    where = f"{cause['error_code']} from {cause['operation']}" if cause["error_code"] else cause["error_type"]
+    if is_retryable(exc):
+        return RetryableStepError(f"step {step}: {where}, retryable: {exc}")
+    return StepFailedError(f"step {step}: {where}, not retryable: {exc}")
 
 
 def _rejected(step: str, problem: str) -> StepResult:
@@ -55,10 +97,18 @@ def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> 
     try:
         with calls_of_this_step:  # the call history says which step made each AWS call
             result = STEPS[step](state, resolved)
-    except RetryableStepError as exc:
-        logger.warning("runbook step will be retried", extra={"step": step, "error": str(exc)})
-        count_step(step, "StepRetryable")
-        raise
+    except Exception as exc:
+        error = step_error(step, exc)
+        fields = {"step": step, "raised": type(error).__name__, "translated": error is not exc, **_cause_fields(exc)}
+        if isinstance(error, RetryableStepError):
+            logger.warning("runbook step will be retried", extra={**fields, "error": str(error)})
+            count_step(step, "StepRetryable")
+        else:
+            logger.error("runbook step failed", extra={**fields, "error": str(error)}, exc_info=exc)
+            count_step(step, "StepFailed")
+        if error is exc:
+            raise
+        raise error from exc
     logger.info(
         "runbook step finished",
         extra={"step": step, "status": str(result.status), "summary": result.message, "epoch": state.epoch},

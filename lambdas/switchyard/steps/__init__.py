@@ -1,9 +1,10 @@
 """The runbook steps, one module per name in ``switchyard.contract.STEP_NAMES``.
 
 Each step is a plain function ``(state: RunbookState, deps: RunbookDeps) -> StepResult``
-that observes first and is a no-op when its work is already done. A step raises only
-:class:`RetryableStepError` (worth a retry by the state machine); every safe stop is a
-``needs_human`` result.
+that observes first and is a no-op when its work is already done. Every safe stop is a
+``needs_human`` result. A step raises :class:`RetryableStepError` itself only for "not
+ready yet"; AWS errors it does not handle propagate as they are, and the step handler
+(``switchyard.handlers.runbook``) is the one place that names them for the state machine.
 """
 
 from __future__ import annotations

@@ -4,14 +4,16 @@ The flip is a data-plane write of ``active_region=<target>`` into the TARGET reg
 replica of the desired state; the traffic switches (and Route 53 health checks reading
 them) follow. It refuses unless the target database is the writer (traffic untouched
 when promotion failed). Best-effort afterwards: the same state into the old region's
-replica. Only when the target's own table write fails does it try the Route 53 record
-edit fallback, and then it still asks for a human.
+replica. A retryable failure of the target's own table write (throttling, 5xx, timeout)
+propagates, for the state machine's Retry; any other failure of that write tries the
+Route 53 record edit fallback, and then it still asks for a human.
 """
 
 from __future__ import annotations
 
 from switchyard.deps import RunbookDeps
 from switchyard.model import DesiredState, Severity, StepResult, StepStatus
+from switchyard.retry import is_retryable
 from switchyard.runbook_state import RunbookState
 from switchyard.steps._common import StepRun, start
 
@@ -37,8 +39,10 @@ def flip_traffic(state: RunbookState, deps: RunbookDeps) -> StepResult:
     )
     try:
         written = deps.state.write_desired(run.target, flipped)
-    except Exception as exc:  # noqa: BLE001 - the table failed after retries: try the fallback, then a human
-        return _fallback(run, exc)
+    except Exception as exc:
+        if is_retryable(exc):
+            raise  # throttled or timed out: the step handler makes it a RetryableStepError, the state machine retries
+        return _fallback(run, exc)  # the table refuses the write: try the fallback, then a human
     if not written:
         return run.finish(StepStatus.NEEDS_HUMAN, "a newer epoch appeared while flipping; traffic untouched")
     run.did(

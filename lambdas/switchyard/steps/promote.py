@@ -40,7 +40,7 @@ def promote_standby_database(state: RunbookState, deps: RunbookDeps) -> StepResu
         operation = deps.database.promote(run.target, primary_reachable=reachable)
     except Exception as exc:
         if is_retryable(exc):
-            raise RetryableStepError(f"promotion of {target.identifier} failed, retryable: {exc}") from exc
+            raise  # the step handler makes it a RetryableStepError for the state machine's Retry
         run.finding("promote", Severity.BLOCKER, f"{type(exc).__name__}: {exc}")
         return run.finish(StepStatus.NEEDS_HUMAN, f"promotion of {target.identifier} failed: {exc}")
     run.did(f"{operation} {target.identifier}", "promoted standby database", operation=operation, db=target.identifier)
