@@ -11,6 +11,32 @@ its previous evaluation; it returns the decision, the new memory and the reasons
   still be judged without them.
 - Missing or stale data (older than ``detection.max_data_age_seconds``) is not an
   outage: it counts neither as failing nor as healthy.
+- The probe (one GET of the application's record, ``Names.probe_url``, from the
+  observer's region) reports one of three outcomes (``ProbeOutcome``), kept on the
+  signal with what it saw (``Signal.probe``) so reasons and pages say which:
+
+  * ``healthy``: the endpoint answered 2xx or 3xx (a redirect is not followed; Route
+    53's HTTPS check counts the same codes as healthy, so the two agree on what
+    healthy means). Counts as not failing.
+  * ``answered-unhealthy``: the endpoint answered 4xx or 5xx (or not HTTP at all). A
+    region that answers is reachable and says it is sick: failing, seen from outside.
+  * ``unreachable``: no answer from the observer's own network: DNS failure,
+    connection refused or reset, timeout, TLS failure (an untrusted, expired or
+    misnamed certificate fails users too). Also failing, seen from outside: a dark
+    region looks exactly like this (its heartbeat goes stale at the same time, and
+    probe + freshness is the quorum that fails a dark us-east-1 over while its
+    alarms and Route 53's API are unreadable). The cost, accepted: a broken path
+    between the observer and the watched region also makes the probe unreachable
+    and the heartbeat stale, and nothing here tells that partition from a dark
+    region; safety then rests on the fencing epoch (one active region), not on
+    this count.
+  * no result (the probe did not run): missing data, like any unreadable source.
+
+  So the probe is one vote of the quorum and must not fail for reasons of its own:
+  a probe that can never succeed (it once asked for HTTPS from a load balancer that
+  served HTTP only) turns a quorum of 2 into a quorum of 1, and one alarm forced to
+  ALARM would then fail a healthy region over. Failing probe outcomes are written
+  into the reasons, so a page says whether the endpoint answered or was unreachable.
 - Hysteresis: ``fail_after_evaluations`` evaluations with quorum are needed to fail over;
   the count is cleared only after ``recover_after_evaluations`` evaluations without.
 - Dwell: the failure must have lasted ``dwell_seconds``.
@@ -43,6 +69,25 @@ class SignalSource(StrEnum):
 HEARTBEAT_STALE_AFTER_EVALUATIONS = 3
 
 
+class ProbeOutcome(StrEnum):
+    """What the controller's HTTP probe saw (the module docstring says how each counts)."""
+
+    HEALTHY = "healthy"  # answered 2xx/3xx
+    ANSWERED_UNHEALTHY = "answered-unhealthy"  # answered 4xx/5xx, or not HTTP
+    UNREACHABLE = "unreachable"  # no answer: DNS, refused/reset, timeout, TLS
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One probe's outcome and what it saw (e.g. ``HTTP 503``, ``timed out after 3.0s``)."""
+
+    outcome: ProbeOutcome
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.outcome}: {self.detail}" if self.detail else str(self.outcome)
+
+
 @dataclass(frozen=True)
 class Signal:
     """One observation of the watched region; ``failing=None`` means no data."""
@@ -52,6 +97,7 @@ class Signal:
     observed_from: str  # a region, or GLOBAL_OBSERVER for Route 53's checkers
     failing: bool | None
     observed_at: datetime | None
+    probe: ProbeResult | None = None  # the probe's outcome (PROBE signals only)
 
 
 @dataclass(frozen=True)
@@ -119,6 +165,15 @@ def heartbeat_signal(
     return Signal("heartbeat", SignalSource.FRESHNESS, observer_region, failing, now)
 
 
+def probe_signal(result: ProbeResult | None, *, now: datetime, observer_region: str) -> Signal:
+    """The probe as a signal: answered-unhealthy and unreachable both fail, healthy does not,
+    no result is missing data (see the module docstring for why)."""
+    if result is None:
+        return Signal("probe", SignalSource.PROBE, observer_region, None, None)
+    failing = result.outcome is not ProbeOutcome.HEALTHY
+    return Signal("probe", SignalSource.PROBE, observer_region, failing, now, probe=result)
+
+
 def fresh_signals(signals: list[Signal], *, now: datetime, max_age_seconds: int) -> list[Signal]:
     """Signals with data no older than ``max_age_seconds``."""
     max_age = timedelta(seconds=max_age_seconds)
@@ -169,6 +224,9 @@ def decide(
             memory = replace(memory, failing_evaluations=0, failing_since=None)
     else:
         reasons.append("no fresh health data: missing data is not an outage")
+    reasons.extend(
+        f"probe from {signal.observed_from} {signal.probe}" for signal in fresh if signal.failing and signal.probe
+    )
 
     def verdict(decision: Decision, *why: str, target: str | None = None) -> Evaluation:
         return Evaluation(decision, memory, target, (*reasons, *why), failing_sources)

@@ -6,7 +6,9 @@
   checks are not signals: they follow the controller's own switch, which would make
   the decision circular;
 - the CloudWatch alarms of ``HEALTH_SIGNAL_ALARMS`` in that region (inside it);
-- the controller's own HTTP probe of the public endpoint from the observer's region.
+- the controller's own HTTPS probe of the application's record (``Names.probe_url``, the
+  endpoint the load balancer serves) from the observer's region. It tells "answered
+  unhealthy" from "unreachable" (``ProbeOutcome``); the decision documents how each counts.
 
 Every read is best-effort with short timeouts: an unreadable source is *missing*
 (``failing=None``), never an outage. The decision (switchyard.decision) weighs them.
@@ -14,45 +16,108 @@ Every read is best-effort with short timeouts: an unreadable source is *missing*
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-from collections.abc import Callable
+import http.client
+import socket
+import ssl
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import HEALTH_CHECK_PURPOSES, SIGNAL_HEALTH_CHECK, Names
-from switchyard.decision import GLOBAL_OBSERVER, Signal, SignalSource
+from switchyard.decision import GLOBAL_OBSERVER, ProbeOutcome, ProbeResult, Signal, SignalSource, probe_signal
 from switchyard.retry import ClientFactory
 
 Clock = Callable[[], datetime]
 ROUTE53_REGION = "us-east-1"
 PROBE_TIMEOUT_SECONDS = 3.0
+PROBE_USER_AGENT = "switchyard-probe"
 
 
 class Probe(Protocol):
-    def __call__(self, url: str) -> bool | None:
-        """True when the endpoint answers healthily, False when it fails, None unknown."""
+    def __call__(self, url: str) -> ProbeResult | None:
+        """What one request to ``url`` saw; None when the probe could not run (missing data)."""
         ...
 
 
 class HttpProbe:
-    """GET an https URL with a short timeout: 2xx-4xx is up, 5xx/timeout/refused is down."""
+    """One HTTPS GET of ``url``, the whole exchange within ``timeout_seconds``.
 
-    def __init__(self, timeout_seconds: float = PROBE_TIMEOUT_SECONDS) -> None:
+    Healthy is 2xx or 3xx, as Route 53's HTTPS check counts it; a redirect is not
+    followed (the load balancer redirects HTTP to HTTPS, never HTTPS to elsewhere).
+    4xx/5xx is answered-unhealthy. No HTTP answer (DNS, refused or reset, timeout, TLS
+    failure) is unreachable. The certificate is verified against ``ssl_context``
+    (default: the system trust store) for the URL's host, sent as SNI and Host.
+    ``resolve`` maps a host to the (address, port) to connect to instead of DNS (tests:
+    a local server standing in for the record).
+    """
+
+    def __init__(
+        self,
+        timeout_seconds: float = PROBE_TIMEOUT_SECONDS,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        resolve: Mapping[str, tuple[str, int]] | None = None,
+    ) -> None:
         self._timeout = timeout_seconds
+        self._ssl_context = ssl_context
+        self._resolve = dict(resolve or {})
 
-    def __call__(self, url: str) -> bool | None:
-        if not url.startswith("https://"):
-            raise ValueError(f"probe URL must be https, got {url!r}")
+    def __call__(self, url: str) -> ProbeResult:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"probe URL must be https://<host>/..., got {url!r}")
+        host, port = parts.hostname, parts.port or 443
+        path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        deadline = time.monotonic() + self._timeout
         try:
-            with urllib.request.urlopen(url, timeout=self._timeout) as response:  # noqa: S310 - https only, checked above
-                return int(response.status) < 500
-        except urllib.error.HTTPError as exc:
-            return exc.code < 500
-        except (urllib.error.URLError, TimeoutError, OSError):
-            return False
+            status = self._get(host, port, path, deadline)
+        except ssl.SSLError as exc:  # includes certificate verification failures
+            why = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+            return ProbeResult(ProbeOutcome.UNREACHABLE, f"TLS failed: {why}")
+        except socket.gaierror as exc:
+            return ProbeResult(ProbeOutcome.UNREACHABLE, f"DNS failed for {host}: {exc.strerror or exc}")
+        except TimeoutError:
+            return ProbeResult(ProbeOutcome.UNREACHABLE, f"timed out after {self._timeout:g}s")
+        except OSError as exc:  # refused, reset, unreachable network (RemoteDisconnected is a reset)
+            return ProbeResult(ProbeOutcome.UNREACHABLE, f"connection failed: {exc.strerror or repr(exc)}")
+        except http.client.HTTPException as exc:
+            return ProbeResult(ProbeOutcome.ANSWERED_UNHEALTHY, f"not an HTTP answer: {exc!r}")
+        outcome = ProbeOutcome.HEALTHY if 200 <= status < 400 else ProbeOutcome.ANSWERED_UNHEALTHY
+        return ProbeResult(outcome, f"HTTP {status}")
+
+    def _get(self, host: str, port: int, path: str, deadline: float) -> int:
+        """The response's status; each phase gets what is left of the time budget."""
+        address = self._resolve.get(host, (host, port))
+        with socket.create_connection(address, timeout=_remaining(deadline)) as raw:
+            raw.settimeout(_remaining(deadline))
+            with self._context().wrap_socket(raw, server_hostname=host) as tls:
+                tls.settimeout(_remaining(deadline))
+                # the Host header comes from (host, port); the socket is ours, already verified
+                connection = http.client.HTTPSConnection(host, port, context=self._context())
+                connection.sock = tls
+                try:
+                    connection.request("GET", path, headers={"User-Agent": PROBE_USER_AGENT, "Connection": "close"})
+                    response = connection.getresponse()
+                    response.close()
+                    return int(response.status)
+                finally:
+                    connection.sock = None
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:  # created on first use: loading the trust store costs ~10 ms
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("probe time budget spent")
+    return left
 
 
 class HealthSignals(Protocol):
@@ -143,7 +208,6 @@ class AwsHealthSignals:
         return signals
 
     def probe_signal(self, observer_region: str) -> Signal:
-        url = self._names.probe_url
-        healthy = self._probe(url)
-        failing = None if healthy is None else not healthy
-        return Signal("probe", SignalSource.PROBE, observer_region, failing, self._clock())
+        """The probe of the contract's URL, seen from ``observer_region``."""
+        result = self._probe(self._names.probe_url)
+        return probe_signal(result, now=self._clock(), observer_region=observer_region)
