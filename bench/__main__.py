@@ -38,6 +38,7 @@ from drill.runner import Drill, Recording, run_scenario  # noqa: E402
 from drill.scenarios import SCENARIOS  # noqa: E402
 from switchyard.adapters.metric_batch import CellMetric, latest_values  # noqa: E402
 from switchyard.config import load_environment  # noqa: E402
+from switchyard.contract import STEP_NAMES  # noqa: E402
 from switchyard.retry import ApiCallLog, ClientFactory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def controller_overhead(runs: int) -> dict[str, float]:
 
     def observe(drill: Drill, recording: Recording) -> None:
         started = recording.decision_evaluation_started
-        mutating = [at for at, call in drill.call_log.timed if call.mutating and call.step]
+        mutating = [at for at, call in drill.call_log.timed if call.mutating and call.step in STEP_NAMES]
         if started is None or not mutating:
             raise RuntimeError("the drill did not fail over: no overhead to measure")
         to_first.append(min(mutating) - started)

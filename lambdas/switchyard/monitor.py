@@ -7,6 +7,10 @@ starts the runbook in its own region (automatic mode) with a deterministic execu
 name and input, so duplicate deliveries start one run, or notifies a human (manual mode,
 once per epoch). It starts nothing while another run holds the lock (including a run
 that stopped for a human and kept it).
+
+Without a desired state (the item is missing, or this region cannot read it) there is
+nothing to evaluate against: it reads nothing else, writes nothing and starts nothing,
+and says why in ``MonitorOutcome.desired_state`` (the handler raises the alarm).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from switchyard.adapters.state import MEMORY_VERSION
 from switchyard.decision import DesiredView, Evaluation, MonitorMemory, decide, heartbeat_signal
 from switchyard.deps import RunbookDeps
+from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
 from switchyard.model import Action, Decision, RunbookInput
 
 MONITOR_REQUESTER = "switchyard-monitor"
@@ -31,6 +36,7 @@ class MonitorOutcome:
     started_execution: str | None = None
     duplicate: bool = False
     notified: bool = False
+    desired_state: DesiredStateUnavailable | None = None  # set when there was nothing to evaluate against
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +46,7 @@ class MonitorOutcome:
             "started_execution": self.started_execution,
             "duplicate": self.duplicate,
             "notified": self.notified,
+            "desired_state": self.desired_state.as_dict() if self.desired_state else None,
         }
 
 
@@ -61,9 +68,9 @@ def automatic_request(watched_region: str, target_region: str, epoch: int) -> Ru
 
 def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
     config, region = deps.config, deps.region
-    desired = deps.state.read_desired(region)
-    if desired is None:
-        return MonitorOutcome(None, None, ["no desired state in this region's table: nothing to evaluate"])
+    desired = read_local_desired(deps)
+    if isinstance(desired, DesiredStateUnavailable):
+        return MonitorOutcome(None, None, [desired.reason], desired_state=desired)
     if desired.active_region == region:
         return MonitorOutcome(None, None, [f"{region} is active; the other region's monitor watches it"])
     now = deps.clock()

@@ -1,6 +1,8 @@
 """``switchyard.handlers.monitor.handler``: scheduled every minute and on CloudWatch
 alarm state changes (EventBridge); evaluates the other region and acts (see
-switchyard.monitor). Any other event is rejected before anything is read or written."""
+switchyard.monitor). Any other event is rejected before anything is read or written.
+Without a desired state it evaluates nothing, logs an ERROR and counts
+``DesiredStateMissing`` (the alarm)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field
 
+from switchyard.contract import MONITOR
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import handler_deps, parse_event
-from switchyard.handlers.observability import logger, metric_name, metrics, tracer
+from switchyard.handlers.observability import (
+    calls_attributed_to,
+    logger,
+    metric_name,
+    metrics,
+    report_desired_state_unavailable,
+    tracer,
+)
 from switchyard.monitor import evaluate_once
 
 
@@ -32,7 +42,11 @@ class InvalidMonitorEventError(ValueError):
 def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
     metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
     trigger = parse_event(MonitorTrigger, event, InvalidMonitorEventError, "a monitor trigger")
-    outcome = evaluate_once(handler_deps(deps))
+    resolved = handler_deps(deps)
+    with calls_attributed_to(resolved, MONITOR):
+        outcome = evaluate_once(resolved)
+    if outcome.desired_state is not None:
+        report_desired_state_unavailable(outcome.desired_state, function=MONITOR)
     logger.info("monitor evaluated", extra={"trigger": trigger.detail_type, **outcome.as_dict()})
     if outcome.decision is not None:
         metrics.add_metric(name=metric_name("Decision", outcome.decision.value), unit=MetricUnit.Count, value=1)

@@ -1,4 +1,8 @@
-"""``switchyard.handlers.reconciler.handler``: scheduled constant work (see switchyard.reconciler)."""
+"""``switchyard.handlers.reconciler.handler``: scheduled constant work (see switchyard.reconciler).
+
+No desired state: it changes nothing, logs an ERROR and counts ``DesiredStateMissing``
+(the alarm). A heartbeat it could not write fails the invocation after converging, so
+the function's error alarm says that the other region sees this one as stale."""
 
 from __future__ import annotations
 
@@ -7,14 +11,25 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
+from switchyard.contract import RECONCILER
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import handler_deps, parse_event
-from switchyard.handlers.observability import logger, metrics, tracer
+from switchyard.handlers.observability import (
+    calls_attributed_to,
+    logger,
+    metrics,
+    report_desired_state_unavailable,
+    tracer,
+)
 from switchyard.reconciler import reconcile_region
 
 
 class InvalidReconcilerEventError(ValueError):
     """The event is not the reconciler's schedule."""
+
+
+class HeartbeatNotWrittenError(RuntimeError):
+    """This region's heartbeat could not be written (the convergence itself still ran)."""
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -23,8 +38,16 @@ class InvalidReconcilerEventError(ValueError):
 def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
     metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
     parse_event(EventBridgeModel, event, InvalidReconcilerEventError, "a scheduled event")
-    convergence = reconcile_region(handler_deps(deps))
+    resolved = handler_deps(deps)
+    with calls_attributed_to(resolved, RECONCILER):
+        convergence = reconcile_region(resolved)
+    if convergence.desired_state is not None:
+        report_desired_state_unavailable(convergence.desired_state, function=RECONCILER)
     logger.info("region reconciled", extra=convergence.as_dict())
-    changed = convergence.after != convergence.before
-    metrics.add_metric(name="CapacityConverged", unit=MetricUnit.Count, value=1 if changed else 0)
+    metrics.add_metric(name="CapacityConverged", unit=MetricUnit.Count, value=1 if convergence.changed else 0)
+    if convergence.heartbeat_error is not None:
+        key = resolved.names.heartbeat_key(resolved.region)
+        where = {"table": resolved.names.state_table, "key": key, "region": resolved.region}
+        logger.error("heartbeat not written", extra={**where, "error": convergence.heartbeat_error})
+        raise HeartbeatNotWrittenError(f"{key} not written in {resolved.region}: {convergence.heartbeat_error}")
     return convergence.as_dict()

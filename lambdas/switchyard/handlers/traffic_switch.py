@@ -1,9 +1,22 @@
 """``switchyard.handlers.traffic_switch.handler``: the regional switch Route 53 reads.
 
-A Lambda function URL behind an HTTPS health check: 200 when this region's replica of
-the desired state says this region is active and not fenced, else 503. Read-only, one
-GetItem; a table it cannot read also answers 503 (a region that cannot read its own
-state must not take traffic).
+A Lambda function URL behind an HTTPS health check: 200 only when a strongly consistent
+read of this region's replica of the desired state says this region is active and not
+fenced, else 503. Read-only, one GetItem.
+
+No desired state answers 503 too, and raises the alarm (an ERROR line and a count of
+``DesiredStateMissing``):
+- the item is missing: 503 "no desired state", as before the item was seeded;
+- the read fails (AccessDenied, throttling after the retries, a timeout, a malformed
+  item): 503 "desired state unreadable", with the error code. A region that cannot read
+  its own state must not take traffic: answering from a cached verdict could keep a
+  region that a newer epoch has fenced in service (at most one active region). The price,
+  with Route 53 failing open to the PRIMARY record when both records are unhealthy: if
+  the read fails in the active region and the other region's switch rightly says "not
+  active", traffic goes to the configured primary whatever the desired state says. That
+  is the right region until a failover; after one it is the fenced old primary, which
+  refuses writes. The health check's failure threshold absorbs a single failed read; the
+  alarm pages an operator for anything longer (runbooks/alarms/desired-state-missing.md).
 """
 
 from __future__ import annotations
@@ -14,9 +27,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import LambdaFunctionUrlModel
 from pydantic import ValidationError
 
+from switchyard.contract import TRAFFIC_SWITCH
 from switchyard.deps import RunbookDeps
+from switchyard.desired_state import MISSING, DesiredStateUnavailable, read_local_desired
 from switchyard.handlers.environment import handler_deps
-from switchyard.handlers.observability import logger
+from switchyard.handlers.observability import calls_attributed_to, logger, report_desired_state_unavailable
 from switchyard.model import DesiredState
 
 
@@ -29,6 +44,25 @@ def switch_answer(region: str, desired: DesiredState | None) -> tuple[int, dict[
     return (200 if active else 503), body
 
 
+def unavailable_answer(unavailable: DesiredStateUnavailable) -> tuple[int, dict[str, Any]]:
+    """503 without a desired state: missing answers as before seeding, a failed read says so."""
+    if unavailable.problem == MISSING:
+        return switch_answer(unavailable.region, None)
+    why = {"why": "desired state unreadable", "error_code": unavailable.error_code}
+    return 503, {"region": unavailable.region, "active": False, **why}
+
+
+def answer(deps: RunbookDeps) -> tuple[int, dict[str, Any]]:
+    """The switch's answer in ``deps.region``: the read (attributed to the traffic switch in
+    the call log, when there is one), the alarm's report when there is no desired state."""
+    with calls_attributed_to(deps, TRAFFIC_SWITCH):
+        desired = read_local_desired(deps)
+    if isinstance(desired, DesiredStateUnavailable):
+        report_desired_state_unavailable(desired, function=TRAFFIC_SWITCH)
+        return unavailable_answer(desired)
+    return switch_answer(deps.region, desired)
+
+
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
 
@@ -39,11 +73,4 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
         LambdaFunctionUrlModel.model_validate(event)
     except ValidationError:
         return _response(400, {"error": "not a function URL request"})
-    resolved = handler_deps(deps)
-    try:
-        desired = resolved.state.read_desired(resolved.region)
-    except Exception as exc:  # noqa: BLE001 - unreadable state means "not active here"
-        logger.warning("state table unreadable", extra={"error": str(exc)})
-        return _response(503, {"region": resolved.region, "active": False, "why": "state table unreadable"})
-    status, body = switch_answer(resolved.region, desired)
-    return _response(status, body)
+    return _response(*answer(handler_deps(deps)))
