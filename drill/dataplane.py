@@ -151,6 +151,25 @@ class ReplicatedDatabase:
             store.fenced = False
             self._writer = region
 
+    def switch_over(self, region: str) -> None:
+        """Aurora's global switchover (``SwitchoverGlobalCluster``), as AWS documents it: the
+        current writer is demoted to read-only, every secondary is synchronized with it, and
+        only then does ``region`` take writes; the old writer stays a replica of the new one.
+        Nothing acknowledged is lost. (An RDS replica promotion has no such step: see
+        :meth:`promote`.)"""
+        with self._lock:
+            if region == self._writer and self.stores[region].writable:
+                return
+            old = self.stores[self._writer]
+            old.writable = False  # demoted first: from here on it rejects writes
+            self._apply(until=float("inf"))
+            new = self.stores[region]
+            new.writable = True
+            new.fenced = False
+            self._writer = region
+            self._replicating = True
+            self._in_flight = []
+
     def rejoin_as_replica(self, region: str) -> None:
         """Failback preparation: ``region`` is rebuilt as a replica of the current writer."""
         with self._lock:

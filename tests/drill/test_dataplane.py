@@ -68,6 +68,34 @@ def test_switchover_catch_up_loses_nothing(database: ReplicatedDatabase) -> None
         database.write(99, region="a")
 
 
+def test_aurora_switchover_demotes_then_synchronizes_and_loses_nothing(
+    database: ReplicatedDatabase, clock: FakeClock
+) -> None:
+    # GIVEN writes in flight on the writer (none replicated yet)
+    for sequence in range(5):
+        database.write(sequence, region="a")
+    # WHEN Aurora switches over to b (SwitchoverGlobalCluster)
+    database.switch_over("b")
+    # THEN nothing acknowledged is lost, the old writer rejects writes, and it replicates from b
+    assert database.writer_region == "b"
+    assert database.lost(set(range(5))) == []
+    with pytest.raises(WriteRejectedError, match="read-only"):
+        database.write(99, region="a")
+    database.write(5, region="b")
+    clock.now = 5.0
+    database.replicate()
+    assert 5 in database.stores["a"].applied
+
+
+def test_a_replica_promotion_leaves_the_old_writer_writable(database: ReplicatedDatabase) -> None:
+    # GIVEN an RDS-style promotion of b while a is reachable (no database fence)
+    database.promote("b")
+    # WHEN a write still reaches a  THEN a acknowledges it and b never gets it: the loss RDS
+    # promotion risks until the old primary is fenced at the database
+    database.write(7, region="a")
+    assert database.lost({7}) == [7]
+
+
 def test_fencing_a_dark_region_reports_failure(database: ReplicatedDatabase) -> None:
     database.set_reachable("a", False)
     assert database.fence("a") is False
