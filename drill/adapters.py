@@ -33,12 +33,12 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from drill.dataplane import ReplicatedDatabase
 from drill.world import Faults, Route53FailoverModel
-from switchyard.adapters.database import Database, DatabaseStatus
+from switchyard.adapters.database import AURORA_SWITCHOVER, Database, DatabaseStatus
 from switchyard.adapters.health import ROUTE53_REGION, AwsHealthSignals
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
-from switchyard.decision import Signal
+from switchyard.decision import ProbeOutcome, ProbeResult, Signal
 from switchyard.retry import ApiCall, ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
 
 CONTROL_PLANE_REGIONS = {"route53": ROUTE53_REGION, "iam": "us-east-1"}
@@ -53,10 +53,10 @@ class TimedApiCallLog(ApiCallLog):
         self.timed: list[tuple[float, ApiCall]] = []
         self._timing = threading.Lock()
 
-    def record(self, service: str, operation: str, region: str, *, mutating: bool | None = None) -> None:
+    def append(self, call: ApiCall) -> None:
         with self._timing:
-            super().record(service, operation, region, mutating=mutating)
-            self.timed.append((time.monotonic(), self.calls[-1]))
+            super().append(call)
+            self.timed.append((time.monotonic(), call))
 
 
 class ThrottleScript:
@@ -92,8 +92,16 @@ class FaultInjectingClientFactory(ClientFactory):
         endpoint_url: str,
         call_log: ApiCallLog,
         retry_policy: RetryPolicy | None = None,
+        caller_region: str | None = None,
+        account: str | None = None,
     ) -> None:
-        super().__init__(call_log=call_log, endpoint_url=endpoint_url, retry_policy=retry_policy)
+        super().__init__(
+            call_log=call_log,
+            endpoint_url=endpoint_url,
+            retry_policy=retry_policy,
+            caller_region=caller_region,
+            account=account,
+        )
         self._faults = faults
         self._throttles = throttles
 
@@ -133,7 +141,10 @@ class DrillDatabase:
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
         operation = self._inner.promote(region, primary_reachable=primary_reachable)
-        self._data.promote(region)
+        if operation == AURORA_SWITCHOVER:
+            self._data.switch_over(region)  # Aurora demotes and synchronizes the old writer itself
+        else:
+            self._data.promote(region)
         return operation
 
 
@@ -150,10 +161,15 @@ class DrillHealthSignals(AwsHealthSignals):
         dns: Route53FailoverModel,
         probe_broken: Callable[[], bool],
     ) -> None:
-        def probe(url: str) -> bool | None:  # noqa: ARG001 - the drill resolves the one service name
-            if probe_broken():
-                return False
-            return faults.endpoint_healthy(dns.resolve())
+        def probe(url: str) -> ProbeResult:  # noqa: ARG001 - the drill resolves the one service name
+            if probe_broken():  # the observer's own path to the endpoint is broken
+                return ProbeResult(ProbeOutcome.UNREACHABLE, "drill: the probe's network path is broken")
+            region = dns.resolve()
+            if faults.of(region).dark:
+                return ProbeResult(ProbeOutcome.UNREACHABLE, f"drill: {region} is dark, the connection times out")
+            if not faults.endpoint_healthy(region):
+                return ProbeResult(ProbeOutcome.ANSWERED_UNHEALTHY, f"drill: {region}'s load balancer answers 503")
+            return ProbeResult(ProbeOutcome.HEALTHY, f"drill: {region} answers 200")
 
         super().__init__(config, clients, probe, clock)
         self._faults = faults

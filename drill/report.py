@@ -58,6 +58,17 @@ class Measured(_Model):
     api_calls: int = Field(ge=0)
 
 
+class PolicyCheckSummary(_Model):
+    """The calls-against-policy check of one run (drill.policy_check)."""
+
+    checked_calls: int = Field(
+        ge=0, description="calls made by a Switchyard function, checked against its synthesized IAM policy"
+    )
+    unlabelled_calls: int = Field(ge=0, description="the drill's own calls (setup, world model): not checked")
+    denied_calls: int = Field(ge=0, description="checked calls the function's policy does not allow")
+    uncheckable_calls: int = Field(ge=0, description="distinct labelled calls that could not be checked")
+
+
 class Projected(_Model):
     detection_seconds: float
     runbook_seconds: float
@@ -82,6 +93,7 @@ class DrillReport(_Model):
     data: DataLoss
     measured: Measured
     projected: Projected | None
+    policy: PolicyCheckSummary
 
 
 def json_schema() -> dict[str, Any]:
@@ -109,6 +121,11 @@ def summary(report: DrillReport) -> str:
             f"{projected.runbook_seconds:.0f} s + traffic {projected.traffic_seconds:.0f} s = RTO "
             f"{projected.rto_seconds:.0f} s (a sequential runbook: {projected.sequential_runbook_seconds:.0f} s)"
         )
+    policy = report.policy
+    lines.append(
+        f"  IAM: {policy.checked_calls} calls checked against the synthesized policies, "
+        f"{policy.denied_calls} denied ({policy.unlabelled_calls} drill calls not checked)"
+    )
     data = report.data
     window = "" if data.loss_window_seconds is None else f" (RPO {data.loss_window_seconds:.3f} s)"
     lines.append(f"  data: {data.lost_writes} of {data.acknowledged_writes} acknowledged writes lost{window}")
@@ -167,6 +184,8 @@ def markdown(report: DrillReport, png_name: str) -> str:
         f"## Timeline\n\n![timeline]({png_name})\n\n"
         "| step | status | start (s) | end (s) | AWS calls | critical path |\n|---|---|---|---|---|---|\n"
         f"{rows}\n\n"
+        f"## IAM\n\n{report.policy.checked_calls} AWS calls checked against the calling function's "
+        f"synthesized policy; {report.policy.denied_calls} denied.\n\n"
         f"## Data\n\n{report.data.lost_writes} of {report.data.acknowledged_writes} acknowledged writes lost.\n"
         f"{projected}"
     )

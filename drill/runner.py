@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -38,8 +38,18 @@ from drill.clock import DrillClock
 from drill.dataplane import ReplicatedDatabase
 from drill.emulation import ModelledGlobalTableReplication, moto_server
 from drill.latency import load_model, project
+from drill.policy_check import check_calls
 from drill.provision import provision
-from drill.report import DataLoss, DrillReport, Measured, Projected, StepTiming, TimelineEvent
+from drill.report import (
+    DataLoss,
+    DrillReport,
+    Expectation,
+    Measured,
+    PolicyCheckSummary,
+    Projected,
+    StepTiming,
+    TimelineEvent,
+)
 from drill.scenarios import Outcome, Scenario, scenario_checks
 from drill.stepfunctions import (
     ExecutionReport,
@@ -157,6 +167,8 @@ class Drill:
             endpoint_url=self.endpoint_url,
             call_log=self.call_log,
             retry_policy=RetryPolicy(base_delay_seconds=0.01, max_delay_seconds=0.1),
+            caller_region=region,  # these deps are the functions deployed in ``region``
+            account=self.config.account,
         )
         bookkeeping = ClientFactory(endpoint_url=self.endpoint_url)
         lag = ReplicationLagReader(clients, self.clock.now)
@@ -289,7 +301,7 @@ def run_scenario(
         runbooks = {standby: stack.enter_context(local_runbook(config, standby, endpoint_url=endpoint))}
         drill = Drill(config, scenario, endpoint, progress, replication_lag_seconds=replication_lag_seconds)
         progress(f"provisioning {config.name} ({config.database.engine}) in {primary} and {standby} on {endpoint}")
-        provision(config, endpoint_url=endpoint, now=drill.clock.now() - timedelta(days=1))
+        provision(config, endpoint_url=endpoint)
         runbooks[standby].deploy()
         if Action.FAILBACK in scenario.operator_actions:
             runbooks[primary] = LocalRunbook(config, primary, endpoint_url=endpoint)
@@ -366,6 +378,8 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         fenced_old_region=_fenced_in_old_region(reports),
     )
     expectations = [check(outcome) for check in scenario_checks(scenario, config)]
+    policy_expectation, policy = _check_policies(config, drill.call_log)
+    expectations.append(policy_expectation)
     detection = timeline.first("detected")
     decision = timeline.first("decision: fail over")
     runbook_seconds = (steps[-1].end_seconds - steps[0].start_seconds) if steps else None
@@ -396,7 +410,32 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
             api_calls=len(drill.call_log.snapshot()),
         ),
         projected=_projection(config, scenario, decision, bool(reports)),
+        policy=policy,
     )
+
+
+POLICY_EXPECTATION = "every AWS call allowed by its function's synthesized IAM policy"
+
+
+def _check_policies(config: EnvironmentConfig, call_log: ApiCallLog) -> tuple[Expectation, PolicyCheckSummary]:
+    """Check every call a Switchyard function made during the run against that function's
+    policy in the synthesized templates (moto enforces no IAM). A template that cannot be
+    synthesized fails the expectation: nothing was checked, so nothing is known to be allowed."""
+    try:
+        check = check_calls(config, call_log.snapshot())
+    except Exception as exc:  # noqa: BLE001 - reported as a failed expectation, the drill's own verdict
+        detail = f"could not check: the templates did not synthesize: {type(exc).__name__}: {exc}"
+        unlabelled = sum(call.step is None for call in call_log.snapshot())
+        return Expectation(name=POLICY_EXPECTATION, passed=False, detail=detail[:2000]), PolicyCheckSummary(
+            checked_calls=0, unlabelled_calls=unlabelled, denied_calls=0, uncheckable_calls=0
+        )
+    summary = PolicyCheckSummary(
+        checked_calls=check.checked,
+        unlabelled_calls=check.unlabelled,
+        denied_calls=check.denied_calls,
+        uncheckable_calls=len(check.problems),
+    )
+    return Expectation(name=POLICY_EXPECTATION, passed=check.passed, detail=check.summary()), summary
 
 
 def _target_after(config: EnvironmentConfig, scenario: Scenario, reports: list[ExecutionReport]) -> str:

@@ -6,9 +6,13 @@ module is the one retry policy: throttling, 5xx, timeouts and connection errors 
 retried, validation and other client errors are not.
 
 :class:`ClientFactory` creates clients lazily (first use), wraps them so every call goes
-through the policy, and records each API call (service, operation, region, mutating,
-step) into an :class:`ApiCallLog` through botocore's event hooks. Tests and the drill
-read that history ("fence -> promote -> ready -> flip", calls per step).
+through the policy, and records each API call into an :class:`ApiCallLog` through
+botocore's event hooks: service, operation, target region, mutating, the calling function
+(``step``: a runbook step or ``monitor``/``reconciler``/``traffic_switch``) and the region
+it runs in, and what IAM authorizes (action, resource ARNs, condition-key values such as
+DynamoDB's partition keys; see switchyard.iam_request). Tests and the drill read that
+history ("fence -> promote -> ready -> flip", calls per step) and check every labelled
+call against the calling function's synthesized IAM policy (drill.policy_check).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -30,6 +34,8 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+
+from switchyard.iam_request import IamRequest, describe_request
 
 T = TypeVar("T")
 
@@ -132,11 +138,34 @@ BEST_EFFORT_TIMEOUTS = Timeouts(connect_seconds=1.0, read_seconds=2.0)
 
 @dataclass(frozen=True)
 class ApiCall:
+    """One API call attempt as the call log saw it.
+
+    ``region`` is where the call goes; ``caller_region`` where the calling function runs
+    (a deps object for region R is the function deployed in R, even when it calls the
+    other region); ``step`` is the calling function's purpose, None for the harness's own
+    calls (not checked against any policy). ``iam`` is what IAM authorizes (None when the
+    recorder had no request parameters)."""
+
     service: str
     operation: str
     region: str
     mutating: bool
     step: str | None
+    caller_region: str | None = None
+    iam: IamRequest | None = None
+
+    @property
+    def action(self) -> str | None:
+        return self.iam.action if self.iam else None
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        return self.iam.resources if self.iam else ()
+
+    @property
+    def keys(self) -> tuple[str, ...] | None:
+        """DynamoDB partition-key values (``dynamodb:LeadingKeys``), None if not addressed by key."""
+        return self.iam.context.get("dynamodb:LeadingKeys") if self.iam else None
 
 
 @dataclass
@@ -147,15 +176,42 @@ class ApiCallLog:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
-    def record(self, service: str, operation: str, region: str, *, mutating: bool | None = None) -> None:
+    def record(
+        self,
+        service: str,
+        operation: str,
+        region: str,
+        *,
+        mutating: bool | None = None,
+        params: Mapping[str, Any] | None = None,
+        caller_region: str | None = None,
+        account: str | None = None,
+    ) -> None:
+        """Record one attempt; with ``params`` (the request) it also records what IAM
+        authorizes. Never raises for an unexpected request shape (the call must go on)."""
         is_mutating = mutating if mutating is not None else not operation.startswith(READ_ONLY_PREFIXES)
-        call = ApiCall(service, operation, region, is_mutating, getattr(self._local, "step", None))
+        iam = None
+        if params is not None:
+            try:
+                iam = describe_request(service, operation, region, params, account=account)
+            except Exception:  # noqa: BLE001 - recording must never break the call; no iam = not checkable
+                iam = None
+        self.append(ApiCall(service, operation, region, is_mutating, self.current_step, caller_region, iam))
+
+    def append(self, call: ApiCall) -> None:
         with self._lock:
             self.calls.append(call)
 
+    @property
+    def current_step(self) -> str | None:
+        """The function this thread's calls are attributed to (see :meth:`step`)."""
+        step: str | None = getattr(self._local, "step", None)
+        return step
+
     @contextmanager
     def step(self, name: str) -> Iterator[None]:
-        """Attribute calls made by this thread to runbook step ``name``."""
+        """Attribute calls made by this thread to the function ``name`` (a runbook step,
+        ``monitor``, ``reconciler`` or ``traffic_switch``: a ``switchyard.contract`` purpose)."""
         previous = getattr(self._local, "step", None)
         self._local.step = name
         try:
@@ -225,8 +281,12 @@ class ClientFactory:
         retry_policy: RetryPolicy | None = None,
         event_hooks: list[EventHook] | None = None,
         session: boto3.session.Session | None = None,
+        caller_region: str | None = None,
+        account: str | None = None,
     ) -> None:
         self.call_log = call_log
+        self.caller_region = caller_region  # where the function using these clients runs
+        self.account = account  # completes recorded ARNs of resources addressed by name
         self.endpoint_url = endpoint_url
         self.retry_policy = retry_policy or RetryPolicy()
         self.event_hooks = event_hooks if event_hooks is not None else []
@@ -252,13 +312,34 @@ class ClientFactory:
         )
         events = client.meta.events
         if self.call_log is not None:
-            log = self.call_log
 
-            def record(model: Any, **_: Any) -> None:
-                log.record(service, model.name, region)
+            def record(model: Any, params: Mapping[str, Any], **_: Any) -> None:
+                self.record(service, model.name, region, params=params)
 
             events.register("before-parameter-build", record)  # before any before-call hook (faults)
         for hook in self.event_hooks:
             if hook.region in (None, region):
                 events.register(hook.event, hook.handler)
         return RetryingClient(client, NO_RETRY if best_effort else self.retry_policy)
+
+    def record(
+        self,
+        service: str,
+        operation: str,
+        region: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        mutating: bool | None = None,
+    ) -> None:
+        """Record one call made by the function these clients belong to (also how a
+        modelled operation that moto lacks is recorded, with the parameters it would send)."""
+        if self.call_log is not None:
+            self.call_log.record(
+                service,
+                operation,
+                region,
+                mutating=mutating,
+                params=params,
+                caller_region=self.caller_region,
+                account=self.account,
+            )

@@ -34,6 +34,23 @@ def any_nonzero(metrics: Mapping[str, cloudwatch.IMetric], label: str) -> cloudw
     )
 
 
+def any_occurrence(
+    scope: Construct, construct_id: str, *, name: str, description: str, metric: cloudwatch.IMetric
+) -> cloudwatch.Alarm:
+    """An alarm that fires on one non-zero minute; missing data is not an occurrence."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_name=name,
+        alarm_description=description,
+        metric=metric,
+        threshold=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
 class ControllerAlarms(Construct):
     """``runbook-failed``, ``controller-errors`` and ``desired-state-missing`` of one region,
     notifying the region's topic."""
@@ -49,72 +66,55 @@ class ControllerAlarms(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._topic = region.topic
-        names = region.names
-        runbook_failed = alarm_spec("runbook-failed")
-        self.runbook_failed = self._notify(
-            cloudwatch.Alarm(
-                self,
-                "RunbookFailed",
-                alarm_name=names.alarm(region.region, runbook_failed.key),
-                alarm_description=runbook_failed.description,
-                metric=any_nonzero(
-                    {
-                        "failed": state_machine.metric_failed(period=PERIOD),
-                        "timed_out": state_machine.metric_timed_out(period=PERIOD),
-                        "aborted": state_machine.metric_aborted(period=PERIOD),
-                    },
-                    label="runbook executions failed, timed out or aborted",
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self._region = region
+        self.runbook_failed = self._catalogue_alarm(
+            "RunbookFailed",
+            "runbook-failed",
+            any_nonzero(
+                {
+                    "failed": state_machine.metric_failed(period=PERIOD),
+                    "timed_out": state_machine.metric_timed_out(period=PERIOD),
+                    "aborted": state_machine.metric_aborted(period=PERIOD),
+                },
+                label="runbook executions failed, timed out or aborted",
+            ),
         )
-        self.controller_errors = self._controller_errors(region=region, functions=functions)
-        desired_state_missing = alarm_spec("desired-state-missing")
-        self.desired_state_missing = self._notify(
-            cloudwatch.Alarm(
-                self,
-                "DesiredStateMissing",
-                alarm_name=names.alarm(region.region, desired_state_missing.key),
-                alarm_description=desired_state_missing.description,
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=DESIRED_STATE_MISSING_METRIC,
-                    dimensions_map={"Region": region.region},
-                    statistic="Sum",
-                    period=PERIOD,
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self.controller_errors = self._controller_errors(functions)
+        self.desired_state_missing = self._catalogue_alarm(
+            "DesiredStateMissing",
+            "desired-state-missing",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=DESIRED_STATE_MISSING_METRIC,
+                dimensions_map={"Region": region.region},
+                statistic="Sum",
+                period=PERIOD,
+            ),
         )
 
-    def _controller_errors(self, *, region: RegionScope, functions: Sequence[lambda_.IFunction]) -> cloudwatch.IAlarm:
+    def _catalogue_alarm(self, construct_id: str, key: str, metric: cloudwatch.IMetric) -> cloudwatch.AlarmBase:
+        spec = alarm_spec(key)
+        name = self._region.names.alarm(self._region.region, spec.key)
+        return self._notify(any_occurrence(self, construct_id, name=name, description=spec.description, metric=metric))
+
+    def _controller_errors(self, functions: Sequence[lambda_.IFunction]) -> cloudwatch.IAlarm:
         """Any function erroring. One metric-math alarm takes at most 10 metrics, so the
         functions are split into parts (without actions) under one composite alarm."""
         spec = alarm_spec("controller-errors")
-        name = region.names.alarm(region.region, spec.key)
+        name = self._region.names.alarm(self._region.region, spec.key)
         parts = []
         for index, start in enumerate(range(0, len(functions), METRICS_PER_ALARM), start=1):
             chunk = functions[start : start + METRICS_PER_ALARM]
             parts.append(
-                cloudwatch.Alarm(
+                any_occurrence(
                     self,
                     f"ControllerErrorsPart{index}",
-                    alarm_name=f"{name}-part-{index}",
-                    alarm_description=f"Part {index} of {name} (no actions of its own). Runbook: {spec.runbook_page}",
+                    name=f"{name}-part-{index}",
+                    description=f"Part {index} of {name} (no actions of its own). Runbook: {spec.runbook_page}",
                     metric=any_nonzero(
                         {f"errors_{number}": fn.metric_errors(period=PERIOD) for number, fn in enumerate(chunk)},
                         label=f"controller function errors, part {index}",
                     ),
-                    threshold=1,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                    evaluation_periods=1,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
                 )
             )
         return self._notify(

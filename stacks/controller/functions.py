@@ -75,7 +75,12 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             *grants.publish,
         ),
         # constant work: its region's heartbeat, capacity for the desired state
-        RECONCILER: (table, grants.write_own_heartbeat(), grants.scale(region.region), grants.describe_compute),
+        RECONCILER: (
+            table,
+            grants.write_own_heartbeat(),
+            grants.scale(region.region, below_minimum=True),
+            grants.describe_compute,
+        ),
         "validate": (table,),
         # the lock in this region; a best-effort look at the other region's replica
         "lock": (grants.read_table(both_regions=True), grants.write_items(LOCK_ITEM)),
@@ -90,7 +95,7 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
         "fence": (
             table,
             grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
-            grants.scale(region.other_region),
+            grants.scale(region.other_region, below_minimum=True),
             grants.describe_compute,
         ),
         "promote": (grants.promote_database, *database),
@@ -104,8 +109,8 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             *grants.edit_failover_record,
         ),
         "verify": (table, *database, grants.describe_compute),
-        "release": (table, grants.write_items(LOCK_ITEM)),
-        "record": (table, grants.write_items(AUDIT_ITEM, actions=("dynamodb:PutItem",)), *grants.publish),
+        "release": (table, grants.write_items(LOCK_ITEM, actions=("dynamodb:UpdateItem",))),
+        "record": (table, grants.write_items(AUDIT_ITEM), *grants.publish),
     }
     if purpose not in rows:
         raise KeyError(f"no permissions defined for controller function {purpose!r}")

@@ -20,7 +20,7 @@ from switchyard.contract import Names
 
 DESCRIBE_ONLY_ON_STAR = "describe/list calls that AWS authorizes only on '*'; they change nothing"
 TABLE_READ = ("dynamodb:GetItem",)
-TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+PUT_ITEM = ("dynamodb:PutItem",)  # every write but the lock release is a (conditional) PutItem
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Grants:
             resources=tuple(self._names.state_table_arn(region) for region in self._regions(both=both_regions)),
         )
 
-    def write_items(self, *items: str, both_regions: bool = False, actions: Iterable[str] = TABLE_WRITE) -> Permission:
+    def write_items(self, *items: str, both_regions: bool = False, actions: Iterable[str] = PUT_ITEM) -> Permission:
         """Writes to the state table, only to the item kinds ``items`` (``desired``,
         ``lock``, ``monitor``, ``audit``, ``heartbeat``: switchyard.contract's item names)."""
         keys = [self._names.item_key_pattern(item) for item in items]
@@ -78,9 +78,14 @@ class Grants:
         )
 
     # -- compute ----------------------------------------------------------------------------
-    def scale(self, region: str) -> Permission:
+    def scale(self, region: str, *, below_minimum: bool = False) -> Permission:
+        """Set the ASG's desired capacity; ``below_minimum`` also lowers its MinSize (to fence
+        a tier, or to idle a former primary at the warm minimum)."""
+        actions: tuple[str, ...] = ("autoscaling:SetDesiredCapacity",)
+        if below_minimum:
+            actions = (*actions, "autoscaling:UpdateAutoScalingGroup")
         return Permission(
-            actions=("autoscaling:SetDesiredCapacity", "autoscaling:UpdateAutoScalingGroup"),
+            actions=actions,
             resources=(self._names.asg_arn(region),),
             wildcard_reason=(
                 f"names exactly the ASG {self._names.asg(region)}; only the generated group id in its ARN is a wildcard"
@@ -92,7 +97,7 @@ class Grants:
 
     @property
     def describe_compute(self) -> Permission:
-        return self.describe("autoscaling:DescribeAutoScalingGroups", "elasticloadbalancing:DescribeTargetHealth")
+        return self.describe("autoscaling:DescribeAutoScalingGroups")
 
     # -- database -----------------------------------------------------------------------------
     @property
@@ -132,7 +137,6 @@ class Grants:
             actions=(
                 "route53:ListHealthChecks",
                 "route53:ListTagsForResources",
-                "route53:GetHealthCheck",
                 "route53:GetHealthCheckStatus",
             ),
             resources=("*",),

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
+from drill.policy_check import check_calls
 from drill.provision import ProvisionedTopology, provision, publish_replication_lag, set_alarm_state
 from switchyard.adapters.database import (
     Database,
@@ -25,6 +26,7 @@ from switchyard.adapters.database import (
 from switchyard.adapters.health import AwsHealthSignals, Probe
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.decision import ProbeOutcome, ProbeResult
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
 from switchyard.handlers import monitor
 from switchyard.model import Action, RunbookInput
@@ -76,8 +78,10 @@ class StaticProbe:
 
     healthy: bool | None
 
-    def __call__(self, url: str) -> bool | None:
-        return self.healthy
+    def __call__(self, url: str) -> ProbeResult | None:
+        if self.healthy is None:
+            return None
+        return ProbeResult(ProbeOutcome.HEALTHY if self.healthy else ProbeOutcome.ANSWERED_UNHEALTHY, "static")
 
 
 @dataclass
@@ -113,6 +117,8 @@ class Controller:
             call_log=self.call_log,
             retry_policy=RetryPolicy(sleep=self.sleeps.append, random=lambda: 0.5),
             event_hooks=self.hooks,
+            caller_region=region,  # these deps are the functions deployed in ``region``
+            account=self.config.account,
         )
         bookkeeping = ClientFactory(session=SHARED_SESSION)
         lag = ReplicationLagReader(clients, self.clock)
@@ -170,9 +176,11 @@ class Controller:
         return Approval(approved_by="oncall", approved_at=self.clock(), note="accepted a replication lag of 1s")
 
     def run_steps(self, state: RunbookState, deps: RunbookDeps, steps: list[str]) -> RunbookState:
-        """Run ``steps`` in order (each must succeed), carrying results and the lock's epoch."""
+        """Run ``steps`` in order (each must succeed), carrying results and the lock's epoch;
+        each step's calls are labelled with it, as its handler does (checked at teardown)."""
         for name in steps:
-            result = STEPS[name](state, deps)
+            with self.call_log.step(name):
+                result = STEPS[name](state, deps)
             assert result.ok, result
             state = state.with_result(result)
             if name == "lock":
@@ -230,8 +238,18 @@ def _controller(config: EnvironmentConfig) -> Iterator[Controller]:
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         patch.setenv("MOTO_ACCOUNT_ID", config.account)  # ARNs from Names carry the config's account
         clock = SteppingClock()
-        topology = provision(config, now=clock() - timedelta(days=1))
-        yield Controller(config, topology, ApiCallLog(), clock, [], [])
+        topology = provision(config)
+        controller = Controller(config, topology, ApiCallLog(), clock, [], [])
+        yield controller
+    assert_calls_allowed(controller)
+
+
+def assert_calls_allowed(controller: Controller) -> None:
+    """Teardown: every AWS call a Switchyard function made in the test is allowed by that
+    function's synthesized IAM policy (drill.policy_check); moto enforces no IAM."""
+    check = check_calls(controller.config, controller.call_log.snapshot())
+    if not check.passed:
+        pytest.fail(check.summary(), pytrace=False)
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ def _document(config: Any, **request_changes: Any) -> dict[str, Any]:
     ("change", "named"),
     [
         ({"target_region": "ap-south-1"}, "not one of the configured pair"),
-        ({"target_region": "us-east-1"}, "already the active region"),
+        ({"target_region": "us-east-1"}, "this runbook runs in us-west-2 and promotes only us-west-2"),
         ({"action": "failback", "target_region": "us-west-2"}, "failback returns to the configured primary"),
         ({"force": True}, "field 'request.force': unknown field"),
         ({"target_region": "mars-1"}, "field 'request.target_region'"),
@@ -52,6 +52,21 @@ def test_validate_rejects_bad_requests_without_a_mutating_call(
     assert result["status"] == StepStatus.NEEDS_HUMAN
     assert result["message"].startswith("rejected: ")
     assert named in result["message"]
+    assert rds.call_log.mutating() == []
+
+
+def test_validate_rejects_the_already_active_region_in_its_own_runbook(
+    rds: Controller, lambda_context: FakeLambdaContext
+) -> None:
+    # GIVEN a failover to the primary, sent to the primary's own runbook while it is active
+    event = _document(rds.config, target_region=rds.config.regions.primary)
+
+    # WHEN the primary's validate handler receives it
+    result = runbook.validate(event, lambda_context, deps=rds.deps(rds.config.regions.primary))
+
+    # THEN it is rejected as already active, and nothing was changed
+    assert result["status"] == StepStatus.NEEDS_HUMAN
+    assert "already the active region" in result["message"]
     assert rds.call_log.mutating() == []
 
 

@@ -1,8 +1,10 @@
-"""Every drill scenario runs end to end (moto server, real handlers, real state machine)
+"""Every drill scenario runs end to end in both environments (moto server, real handlers,
+real state machine, every AWS call checked against its function's synthesized IAM policy)
 and its expectations hold; the numbers it reports are consistent with each other."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import jsonschema
@@ -11,27 +13,47 @@ import pytest
 from drill.report import SCHEMA_PATH, DrillReport
 from drill.runner import run_scenario
 from drill.scenarios import SCENARIOS
-from switchyard.config import EnvironmentConfig
+from switchyard.config import load_environment
 
 pytestmark = pytest.mark.drill
 
+ENVIRONMENTS = ("dev", "prod")  # rds-postgres in automatic mode; aurora-postgres in manual mode
+
+
+@functools.cache
+def scenario_reports(environment: str) -> dict[str, DrillReport]:
+    """Every scenario of ``environment``, run once per test session."""
+    config = load_environment(environment)
+    return {name: run_scenario(config, scenario) for name, scenario in SCENARIOS.items()}
+
 
 @pytest.fixture(scope="module")
-def reports(dev_config_module: EnvironmentConfig) -> dict[str, DrillReport]:
-    return {name: run_scenario(dev_config_module, scenario) for name, scenario in SCENARIOS.items()}
+def reports() -> dict[str, DrillReport]:
+    return scenario_reports("dev")
 
 
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_scenario_expectations_hold(reports: dict[str, DrillReport], name: str) -> None:
-    report = reports[name]
+def test_scenario_expectations_hold(environment: str, name: str) -> None:
+    report = scenario_reports(environment)[name]
     failed = [f"{item.name}: {item.detail}" for item in report.expectations if not item.passed]
     assert report.passed, failed
     assert report.expectations, "a scenario without expectations proves nothing"
 
 
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_report_validates_against_the_committed_schema(reports: dict[str, DrillReport], name: str) -> None:
-    document = json.loads(reports[name].model_dump_json())
+def test_no_call_of_the_scenario_is_denied_by_its_functions_policy(environment: str, name: str) -> None:
+    # GIVEN the scenario's report  THEN its calls were checked against the synthesized policies, none denied
+    policy = scenario_reports(environment)[name].policy
+    assert policy.checked_calls > 0
+    assert (policy.denied_calls, policy.uncheckable_calls) == (0, 0), policy
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_report_validates_against_the_committed_schema(environment: str, name: str) -> None:
+    document = json.loads(scenario_reports(environment)[name].model_dump_json())
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 import pytest
 
 from switchyard.config import load_environment
-from tests.stacks.topology import Topology, synthesize
+from tests.stacks.topology import Topology, topology_of
 
 ENVIRONMENTS = ("dev", "prod")
 
 
 @pytest.fixture(scope="session")
-def topology_dev(tmp_path_factory: pytest.TempPathFactory) -> Topology:
-    return synthesize(load_environment("dev"), tmp_path_factory.mktemp("cdk-dev"))
+def topology_dev() -> Topology:
+    return topology_of(load_environment("dev"))
 
 
 @pytest.fixture(scope="session")
-def topology_prod(tmp_path_factory: pytest.TempPathFactory) -> Topology:
-    return synthesize(load_environment("prod"), tmp_path_factory.mktemp("cdk-prod"))
+def topology_prod() -> Topology:
+    return topology_of(load_environment("prod"))
 
 
 @pytest.fixture(scope="session", params=ENVIRONMENTS)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.stacks.topology import REPOSITORY_ROOT, STACK_KINDS
+from stacks.synthesis import REPOSITORY_ROOT
+from tests.stacks.topology import STACK_KINDS
 
 CDK_CLI = REPOSITORY_ROOT / "node_modules" / ".bin" / "cdk"
 

@@ -1,7 +1,8 @@
 """Build the whole Switchyard app in-process, exactly as app.py does, and read it back.
 
-Each environment is built and synthesized once per test session (see conftest.py);
-tests read templates from the cloud assembly instead of re-synthesizing.
+Each environment is built and synthesized once per process (``stacks.synthesis``, shared
+with the calls-against-policy check and the drill-world check); tests read templates from
+the cloud assembly instead of re-synthesizing.
 """
 
 from __future__ import annotations
@@ -18,20 +19,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import cx_api
 from aws_cdk.assertions import Template
 
-from stacks.app_builder import SwitchyardApp, compose_app
+from stacks.app_builder import SwitchyardApp
 from stacks.shared.scope import RegionScope
+from stacks.synthesis import cli_context, synthesized
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 STACK_KINDS = ("controller", "storage", "regional")
-
-
-def cli_context() -> dict[str, Any]:
-    """The context the CDK CLI would pass: cdk.json feature flags plus cdk.context.json."""
-    context = json.loads((REPOSITORY_ROOT / "cdk.json").read_text(encoding="utf-8"))["context"]
-    context.update(json.loads((REPOSITORY_ROOT / "cdk.context.json").read_text(encoding="utf-8")))
-    return context
 
 
 def new_app(outdir: Path) -> cdk.App:
@@ -72,13 +66,11 @@ class Topology:
         return report
 
 
-def synthesize(config: EnvironmentConfig, outdir: Path) -> Topology:
-    """Compose and synthesize ``config``'s app; cdk-nag and CloudFormation validation run
-    during synth, which raises if either reports an unacknowledged error."""
-    app = new_app(outdir)
-    stacks = compose_app(app, config)
-    assembly = app.synth()
-    return Topology(config=config, stacks=stacks, assembly=assembly, outdir=outdir)
+def topology_of(config: EnvironmentConfig) -> Topology:
+    """``config``'s app as synthesized once in this process; cdk-nag and CloudFormation
+    validation ran during synth, which raises if either reports an unacknowledged error."""
+    built = synthesized(config)
+    return Topology(config=config, stacks=built.app, assembly=built.assembly, outdir=built.outdir)
 
 
 def resources_of(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

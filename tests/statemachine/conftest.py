@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -23,7 +22,7 @@ from switchyard.handlers.environment import override_deps
 from switchyard.model import DesiredState
 from switchyard.retry import ApiCallLog
 from switchyard.runbook_state import Approval
-from tests.controller.conftest import Controller, SteppingClock
+from tests.controller.conftest import Controller, SteppingClock, assert_calls_allowed
 
 UNDER_BUDGET_LAG_SECONDS = 1.0
 
@@ -93,11 +92,12 @@ def runbook_world(config: EnvironmentConfig, region: str) -> Iterator[RunbookWor
         local_runbook(config, region, timeout_seconds=30, call_log=call_log) as runbook,
     ):
         clock = SteppingClock()
-        topology = provision(config, now=clock() - timedelta(days=1))
+        topology = provision(config)
         controller = Controller(config, topology, call_log, clock, [], [])
         controller.publish_lag(UNDER_BUDGET_LAG_SECONDS)
         runbook.deploy()
         yield RunbookWorld(controller, runbook)
+    assert_calls_allowed(controller)
 
 
 @pytest.fixture

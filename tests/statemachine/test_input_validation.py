@@ -15,7 +15,11 @@ NOT_AN_OBJECT = '"failover"'
 BAD_INPUTS: list[tuple[str, dict[str, Any] | str, str]] = [
     ("unknown-action", {"action": "promote"}, "action"),
     ("region-outside-pair", {"target_region": "ap-south-1"}, "not one of the configured pair"),
-    ("target-already-active", {"target_region": "us-east-1"}, "already the active region"),
+    (
+        "target-another-region",
+        {"target_region": "us-east-1"},
+        "this runbook runs in us-west-2 and promotes only us-west-2",
+    ),
     ("unsafe-incident-id", {"incident_id": "INC 42; rm -rf /"}, "incident_id"),
     ("extra-field", {"force": True}, "unknown field"),
     ("missing-reason", {"reason": None}, "reason"),

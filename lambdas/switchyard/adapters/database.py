@@ -22,6 +22,8 @@ Clock = Callable[[], datetime]
 LAG_LOOKBACK = timedelta(minutes=5)
 MODELLED_PROMOTED_TAG = "switchyard:modelled-promoted"
 MODELLED_WRITER_TAG = "switchyard:modelled-writer"
+AURORA_SWITCHOVER = "SwitchoverGlobalCluster"  # planned: AWS demotes and synchronizes the old writer (RPO 0)
+AURORA_FAILOVER = "FailoverGlobalCluster"  # unplanned: AllowDataLoss
 
 
 @dataclass(frozen=True)
@@ -233,11 +235,11 @@ class AuroraGlobalDatabase:
             rds.switchover_global_cluster(
                 GlobalClusterIdentifier=self._names.global_cluster, TargetDbClusterIdentifier=target
             )
-            return "SwitchoverGlobalCluster"
+            return AURORA_SWITCHOVER
         rds.failover_global_cluster(
             GlobalClusterIdentifier=self._names.global_cluster, TargetDbClusterIdentifier=target, AllowDataLoss=True
         )
-        return "FailoverGlobalCluster"
+        return AURORA_FAILOVER
 
 
 class ModelledAuroraGlobalFailover(AuroraGlobalDatabase):
@@ -270,10 +272,10 @@ class ModelledAuroraGlobalFailover(AuroraGlobalDatabase):
         return self._tagged_writer(global_cluster) == cluster_arn
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
-        operation = "SwitchoverGlobalCluster" if primary_reachable else "FailoverGlobalCluster"
-        if self._clients.call_log is not None:
-            self._clients.call_log.record("rds", operation, region, mutating=True)
+        operation = AURORA_SWITCHOVER if primary_reachable else AURORA_FAILOVER
         target = self._target_arn(region)
+        request = {"GlobalClusterIdentifier": self._names.global_cluster, "TargetDbClusterIdentifier": target}
+        self._clients.record("rds", operation, region, params=request, mutating=True)
         global_cluster = self._global_cluster(region)
         if global_cluster is None:
             raise LookupError(f"no global cluster {self._names.global_cluster!r}")

@@ -1,8 +1,10 @@
 """validate: the request fits this environment and its current desired state.
 
-Read-only. A request that names a region outside the pair, the already-active region,
-or a failback to anywhere but the configured primary is rejected (``needs_human`` with
-a blocker finding) before any mutating call.
+Read-only. A request that names a region outside the pair, a region other than the one
+this runbook runs in (each region's runbook promotes its own region, with only that
+region's APIs and permissions), the already-active region, or a failback to anywhere but
+the configured primary is rejected (``needs_human`` with a blocker finding) before any
+mutating call.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ def validate_request(state: RunbookState, deps: RunbookDeps) -> StepResult:
     except ValueError as exc:
         run.finding("target-region", Severity.BLOCKER, str(exc), target_region=request.target_region)
         return run.finish(StepStatus.NEEDS_HUMAN, f"rejected: {exc}")
+    if deps.region != run.target:
+        problem = (
+            f"this runbook runs in {deps.region} and promotes only {deps.region}; "
+            f"start the runbook of {run.target} to make {run.target} active"
+        )
+        run.finding("runs-in-target-region", Severity.BLOCKER, problem, runs_in=deps.region, target_region=run.target)
+        return run.finish(StepStatus.NEEDS_HUMAN, f"rejected: {problem}")
     desired = deps.state.read_desired(run.target)
     active = desired.active_region if desired else deps.config.regions.primary
     run.observed.update(
@@ -43,13 +52,5 @@ def validate_request(state: RunbookState, deps: RunbookDeps) -> StepResult:
             "desired-state",
             Severity.WARNING,
             "no desired state in the target region's table; assuming the configured primary is active",
-        )
-    if deps.region != run.target:
-        run.finding(
-            "runs-in-target-region",
-            Severity.WARNING,
-            "the runbook should run in the target region so it needs no API of the failing one",
-            runs_in=deps.region,
-            target_region=run.target,
         )
     return run.finish(StepStatus.NOOP, f"{request.action} to {run.target} accepted (active: {active})")

@@ -92,13 +92,19 @@ def test_aurora_promote_targets_only_the_global_cluster_and_its_regional_cluster
     assert actions_on(statements, "rds:PromoteReadReplica") == []
 
 
-@pytest.mark.parametrize("role", ["ControllerFunctionsScaleUpRole", "ControllerFunctionsReconcilerRole"])
-def test_scaling_targets_only_this_regions_asg(dev_standby, role: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "may_lower_the_minimum"),
+    [("ControllerFunctionsScaleUpRole", False), ("ControllerFunctionsReconcilerRole", True)],
+)
+def test_scaling_targets_only_this_regions_asg(dev_standby, role: str, may_lower_the_minimum: bool) -> None:
+    # GIVEN the role of a function that scales this region's tier
     given, template = dev_standby
     statements = role_statements(template, role)
     own_asg = [given.names.asg_arn(given.region)]
+    # THEN it sets capacity on this region's ASG only; only the reconciler (which idles a
+    # former primary at the warm minimum) may also lower the group's MinSize
     assert actions_on(statements, "autoscaling:SetDesiredCapacity") == own_asg
-    assert actions_on(statements, "autoscaling:UpdateAutoScalingGroup") == own_asg
+    assert actions_on(statements, "autoscaling:UpdateAutoScalingGroup") == (own_asg if may_lower_the_minimum else [])
 
 
 def test_fence_scales_only_the_other_regions_asg(dev_standby) -> None:
