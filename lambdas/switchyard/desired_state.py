@@ -59,11 +59,12 @@ class DesiredStateUnavailable:
         return f"desired state item {where} unreadable ({self.error_code}): changing nothing"
 
 
-def read_local_desired(deps: RunbookDeps) -> DesiredState | DesiredStateUnavailable:
-    """This region's replica of the desired state (a strongly consistent read), or why not."""
+def read_local_desired(deps: RunbookDeps, *, best_effort: bool = False) -> DesiredState | DesiredStateUnavailable:
+    """This region's replica of the desired state (a strongly consistent read), or why not;
+    ``best_effort`` makes one attempt with short timeouts instead of the retry policy."""
     names = deps.names
     try:
-        desired = deps.state.read_desired(deps.region)
+        desired = deps.state.read_desired(deps.region, best_effort=best_effort)
     except (ClientError, BotoCoreError, ValidationError) as exc:
         code = MALFORMED_ITEM if isinstance(exc, ValidationError) else error_code(exc) or type(exc).__name__
         return DesiredStateUnavailable(

@@ -82,7 +82,10 @@ def _from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class StateStore(Protocol):
-    def read_desired(self, region: str) -> DesiredState | None: ...
+    def read_desired(self, region: str, *, best_effort: bool = False) -> DesiredState | None:
+        """``best_effort``: one attempt with short timeouts (the traffic switch must answer
+        Route 53 within its 2 s)."""
+        ...
 
     def write_desired(self, region: str, state: DesiredState) -> bool:
         """Write unless a newer epoch is stored; False when one is."""
@@ -145,8 +148,8 @@ class DynamoStateStore:
         return True
 
     # -- desired state -----------------------------------------------------------------
-    def read_desired(self, region: str) -> DesiredState | None:
-        item = self._get(region, self._names.desired_state_key)
+    def read_desired(self, region: str, *, best_effort: bool = False) -> DesiredState | None:
+        item = self._get(region, self._names.desired_state_key, best_effort=best_effort)
         if item is None:
             return None
         item.pop(KEY)

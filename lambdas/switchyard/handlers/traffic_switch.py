@@ -2,7 +2,10 @@
 
 A Lambda function URL behind an HTTPS health check: 200 only when a strongly consistent
 read of this region's replica of the desired state says this region is active and not
-fenced, else 503. Read-only, one GetItem.
+fenced, else 503. Read-only, one GetItem, in ONE attempt with the best-effort timeouts
+(1 s connect, 2 s read; ``switchyard.retry``): Route 53 waits about 2 s for an answer, so
+retrying inside the invocation only turns a slow read into a checker timeout, and the
+health check's failure threshold already absorbs a single failed read.
 
 No desired state answers 503 too, and raises the alarm (an ERROR line and a count of
 ``DesiredStateMissing``):
@@ -56,7 +59,7 @@ def answer(deps: RunbookDeps) -> tuple[int, dict[str, Any]]:
     """The switch's answer in ``deps.region``: the read (attributed to the traffic switch in
     the call log, when there is one), the alarm's report when there is no desired state."""
     with calls_attributed_to(deps, TRAFFIC_SWITCH):
-        desired = read_local_desired(deps)
+        desired = read_local_desired(deps, best_effort=True)
     if isinstance(desired, DesiredStateUnavailable):
         report_desired_state_unavailable(desired, function=TRAFFIC_SWITCH)
         return unavailable_answer(desired)
