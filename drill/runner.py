@@ -564,15 +564,20 @@ def _follow(drill: Drill, runbook: LocalRunbook, arn: str, timeline: Timeline) -
         time.sleep(0.05)
 
 
+DRILL_APPROVER = "drill-operator"  # never the requester (switchyard-drill, switchyard-monitor)
+
+
 def _approve(drill: Drill, sfn: Any, waiting: PendingApproval, timeline: Timeline) -> None:
-    """Approve as the drill's operator, stating the lag the request carried."""
+    """Approve as the drill's operator, a person other than the requester (four eyes), accepting
+    the lag the request carried, as ``switchyard approve`` does by default."""
     observed = (waiting.request.get("preflight") or {}).get("observed") or {}
     lag = observed.get("replication_lag_seconds")
     why = observed.get("approval_reason") or "approval required"
     approval = Approval(
-        approved_by="drill-operator",
+        approved_by=DRILL_APPROVER,
         approved_at=drill.clock.now(),
         note=f"drill: accepted replication lag {lag} s ({why})",
+        accepted_lag_seconds=None if lag is None else float(lag),
     )
     sfn.send_task_success(taskToken=waiting.task_token, output=approval.model_dump_json())
     timeline.mark("approved by the operator", drill.clock(), why[:120])

@@ -75,6 +75,17 @@ class HarnessError(RuntimeError):
     """The local harness could not do what was asked (e.g. an execution did not finish in time)."""
 
 
+LAMBDA_UNKNOWN = "Lambda.Unknown"  # how Step Functions names an invocation the runtime killed
+
+
+class FunctionDied(BaseException):
+    """Raise it inside a handler (e.g. from a botocore hook) to stand for the Lambda runtime
+    killing the invocation: a function timeout or running out of memory. It is a
+    BaseException so no ``except Exception`` in the controller runs, as none would in
+    Lambda. Step Functions reports such an invocation as ``Lambda.Unknown``; the harness
+    answers with that errorType, which moto's interpreter uses as the error name."""
+
+
 def substitutions(config: EnvironmentConfig, region: str, function_arns: Mapping[str, str]) -> dict[str, str]:
     """The ASL substitution values for ``region`` (keys as in docs/architecture.md)."""
     missing = [step for step in STEP_NAMES if step not in function_arns]
@@ -205,6 +216,10 @@ def _run_handler_in_process(invocations: list[Invocation], call_log: ApiCallLog 
             error_type = type(exc).__name__
             response_headers["x-amz-function-error"] = "Unhandled"
             payload = json.dumps({"errorType": error_type, "errorMessage": str(exc), "stackTrace": []})
+        except FunctionDied as died:
+            error_type = LAMBDA_UNKNOWN
+            response_headers["x-amz-function-error"] = "Unhandled"
+            payload = json.dumps({"errorType": error_type, "errorMessage": f"Task timed out: {died}"})
         invocations.append(Invocation(function.function_name, function.handler, started, time.monotonic(), error_type))
         return payload.encode("utf-8")
 

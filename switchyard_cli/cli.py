@@ -4,7 +4,9 @@ operator would otherwise type by hand (runbooks/README.md shows the plain AWS CL
 Every command validates its input locally before the first AWS call, actions start the
 region's runbook with a deterministic execution name (``<action>-<incident>``, so a
 repeated command cannot start a second run), follow it step by step and end with a
-summary and an exit code a script can act on (:class:`ExitCode`).
+summary and an exit code a script can act on (:class:`ExitCode`). Who asks and who
+approves is the caller's AWS identity (``sts:GetCallerIdentity``), never a flag; an approval
+the runbook would refuse (switchyard.runbook_state.approval_problems) is refused here first.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from switchyard.config import ConfigError, EnvironmentConfig, load_environment
 from switchyard.contract import Names
 from switchyard.model import Action, RunbookInput, Severity
 from switchyard.retry import ClientFactory
-from switchyard.runbook_state import Approval
+from switchyard.runbook_state import Approval, approval_problems
 from switchyard_cli.executions import REJECTION_ERROR, execution_history, pending_approval
 
 ACTION_COMMANDS = {action.value: action for action in Action}
@@ -90,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--poll-seconds", type=float, default=2.0, help=argparse.SUPPRESS)
 
     run = argparse.ArgumentParser(add_help=False)
-    run.add_argument("--requested-by", help="who asks (default: the caller's AWS identity)")
+    run.add_argument("--requested-by", help=argparse.SUPPRESS)  # refused: identity comes from STS only
     run.add_argument("--yes", action="store_true", help="do not ask for confirmation (non-interactive)")
     run.add_argument("--timeout", type=float, default=3600.0, help="seconds to follow the execution (default 3600)")
 
@@ -117,7 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--execution", required=True, help="execution name, e.g. failover-INC-42")
     approve.add_argument("--reason", required=True, help="the note kept with the decision (state the lag)")
     approve.add_argument("--reject", action="store_true", help="reject: the runbook stops, nothing changes")
-    approve.add_argument("--requested-by", help="who decides (default: the caller's AWS identity)")
+    approve.add_argument(
+        "--accept-lag",
+        type=float,
+        metavar="SECONDS",
+        help="the largest replication lag you accept losing (default: the lag the runbook measured); "
+        "promote refuses the approval if it then measures more",
+    )
+    approve.add_argument("--requested-by", help=argparse.SUPPRESS)  # refused: identity comes from STS only
     approve.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     unlock = commands.add_parser("unlock", parents=[common], help="release a lock kept by a failed execution")
@@ -176,20 +185,32 @@ def execution_name(request: RunbookInput, attempt: int = 1) -> str:
 
 
 def caller_identity(session: Session, region: str) -> str:
+    """Who is calling, from their credentials (sts:GetCallerIdentity), never from a flag:
+    ``assumed-role/<role>/<session>`` or ``user/<name>`` (the ARN after the account)."""
     arn = str(session.client("sts", region).get_caller_identity()["Arn"])
     return arn.split(":", 5)[-1][:128]
+
+
+def refuse_identity_flag(args: argparse.Namespace) -> None:
+    """``--requested-by`` is gone: a name typed on the command line proves nothing."""
+    if getattr(args, "requested_by", None) is not None:
+        raise CliError(
+            ExitCode.USAGE,
+            "--requested-by is no longer accepted: who asks and who approves comes from your AWS credentials "
+            "(sts:GetCallerIdentity); nothing was called",
+        )
 
 
 # -- commands --------------------------------------------------------------------------
 def run_action(args: argparse.Namespace, session: Session) -> ExitCode:
     """failover / switchover / failback / dry-run / readiness: start, follow, summarize."""
+    refuse_identity_flag(args)
     if args.command == "readiness" and args.incident is None:
         args.incident = datetime.now(UTC).strftime("readiness-%Y%m%dT%H%M%SZ")
-    request = local_request(args, session.config, requested_by=args.requested_by or "pending-caller-identity")
+    request = local_request(args, session.config, requested_by="pending-caller-identity")
     name = execution_name(request, getattr(args, "attempt", 1))
     region = request.target_region
-    if args.requested_by is None:
-        request = request.model_copy(update={"requested_by": caller_identity(session, region)})
+    request = request.model_copy(update={"requested_by": caller_identity(session, region)})
     if request.action.mutates:
         show_current_state(session, region)
         confirm(session, args, f"{request.action.value} to {region} ({name})", expected=region)
@@ -279,12 +300,14 @@ def progress_lines(event: dict[str, Any], printed_results: set[str]) -> list[str
 def approval_hint(session: Session, described: dict[str, Any], request: dict[str, Any]) -> str:
     observed = (request.get("preflight") or {}).get("observed") or {}
     region = described["executionArn"].split(":")[3]
+    requester = (request.get("request") or {}).get("requested_by", "unknown")
     return (
         f"WAITING FOR APPROVAL: {observed.get('approval_reason', 'approval required')} "
         f"(replication lag: {observed.get('replication_lag_seconds', 'unknown')} s, "
         f"RPO budget: {session.config.rpo_budget_seconds} s). Decide with runbooks/approval-decisions.md, then:\n"
         f"  switchyard approve --env {session.config.name} --region {region} "
-        f"--execution {described['name']} --reason '<what you accept>'   (add --reject to stop)"
+        f"--execution {described['name']} --reason '<what you accept>'   (add --reject to stop)\n"
+        f"A failover or failback is approved by someone other than its requester ({requester})."
     )
 
 
@@ -354,17 +377,22 @@ def run_status(args: argparse.Namespace, session: Session) -> ExitCode:
 
 
 def run_approve(args: argparse.Namespace, session: Session) -> ExitCode:
+    """Answer a waiting runbook as the caller's AWS identity; an approval that promote would
+    refuse (approver = requester, less lag than measured) is refused here, before sending."""
     config = session.config
+    refuse_identity_flag(args)
     check_region(config, args.region)
     note = args.reason
     if len(note.strip()) < 3:
         raise CliError(ExitCode.USAGE, "--reason must say what you accept or why you reject (3+ characters)")
+    if args.accept_lag is not None and not 0 <= args.accept_lag < float("inf"):
+        raise CliError(ExitCode.USAGE, f"--accept-lag must be a number of seconds >= 0, not {args.accept_lag}")
     sfn = session.client("stepfunctions", args.region)
     arn = session.execution_arn(args.region, args.execution)
     waiting = pending_approval(execution_history(sfn, arn))
     if waiting is None:
         raise CliError(ExitCode.USAGE, f"execution {args.execution} is not waiting for an approval")
-    decided_by = args.requested_by or caller_identity(session, args.region)
+    decided_by = caller_identity(session, args.region)
     observed = (waiting.request.get("preflight") or {}).get("observed") or {}
     session.say(
         f"{args.execution}: {observed.get('approval_reason', 'approval required')}; replication lag "
@@ -376,12 +404,30 @@ def run_approve(args: argparse.Namespace, session: Session) -> ExitCode:
         sfn.send_task_failure(taskToken=waiting.task_token, error=REJECTION_ERROR, cause=f"{decided_by}: {note}")
         session.say(f"rejected {args.execution}; it stops without changing anything")
         return ExitCode.OK
+    measured = observed.get("replication_lag_seconds")
+    accepted = args.accept_lag if args.accept_lag is not None else measured
     try:
-        approval = Approval(approved_by=decided_by, approved_at=datetime.now(UTC), note=note)
+        approval = Approval(
+            approved_by=decided_by, approved_at=datetime.now(UTC), note=note, accepted_lag_seconds=accepted
+        )
+        request = RunbookInput.model_validate(waiting.request.get("request"))
     except ValidationError as exc:
         raise CliError(ExitCode.USAGE, f"invalid approval: {exc.errors()[0]['msg']}") from exc
+    # The rule promote enforces. Whether promote will find the old primary reachable (an Aurora
+    # switchover loses nothing) is unknown here, so every failover counts as data-losing.
+    problems = approval_problems(
+        approval,
+        request,
+        data_losing=request.action is Action.FAILOVER,
+        measured_lag_seconds=measured,
+        now=approval.approved_at,
+        max_age_seconds=config.approvals.max_age_seconds,
+    )
+    if problems:
+        raise CliError(ExitCode.USAGE, f"approval refused, nothing was sent: {'; '.join(problems)}")
     sfn.send_task_success(taskToken=waiting.task_token, output=approval.model_dump_json())
-    session.say(f"approved {args.execution} as {decided_by}; it continues")
+    lag = "an unknown lag" if accepted is None else f"a lag up to {accepted} s"
+    session.say(f"approved {args.execution} as {decided_by}, accepting {lag}; it continues")
     return ExitCode.OK
 
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
+from drill.clock import DrillClock
 from drill.emulation import moto_server
 from drill.provision import provision
 from drill.runner import QUIET_ENVIRONMENT, STEADY_STATE_EVALUATIONS, Drill
@@ -49,7 +50,9 @@ def operator_world(config: EnvironmentConfig) -> Iterator[OperatorWorld]:
         stack.enter_context(scoped_environment(QUIET_ENVIRONMENT))
         endpoint = stack.enter_context(moto_server())
         runbook = stack.enter_context(local_runbook(config, standby, endpoint_url=endpoint))
-        drill = Drill(config, SCENARIOS["switchover"], endpoint, lambda _line: None)
+        # the CLI stamps approvals with the wall clock, as the handlers' clock is in AWS: this
+        # drill's timeline starts now (the drill's own starts on a fixed date for its reports)
+        drill = Drill(config, SCENARIOS["switchover"], endpoint, lambda _line: None, clock=DrillClock())
         provision(config, endpoint_url=endpoint)
         runbook.deploy()
         stack.enter_context(override_deps(drill.deps[standby]))

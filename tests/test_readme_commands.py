@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import boto3
 import pytest
 
 from drill.scenarios import SCENARIOS
@@ -72,8 +73,8 @@ def command_environment(tmp: Path, **extra: str) -> dict[str, str]:
         AWS_EC2_METADATA_DISABLED="true",
         JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
         CDK_DISABLE_CLI_TELEMETRY="true",
-        **extra,
     )
+    environment.update(extra)  # may replace the fake credentials (a second operator)
     return environment
 
 
@@ -256,6 +257,26 @@ def check_cli_synopsis(command: str, ws: Workspace) -> None:
     assert set(named) <= offered, f"the README names {sorted(set(named) - offered)}; --help offers {sorted(offered)}"
 
 
+def operator_credentials(endpoint_url: str, *, role: str, person: str) -> dict[str, str]:
+    """Environment variables for a session of ``role`` assumed as ``person`` on the moto
+    server, which then answers GetCallerIdentity with ``assumed-role/<role>/<person>``."""
+    sts = boto3.client(
+        "sts",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    account = sts.get_caller_identity()["Account"]
+    arn = f"arn:aws:iam::{account}:role/{role}"
+    credentials = sts.assume_role(RoleArn=arn, RoleSessionName=person)["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+
 def check_cli_failover(command: str, ws: Workspace) -> None:
     """Runs, against a moto server on 127.0.0.1 (tests/operator_world.py, found through
     AWS_ENDPOINT_URL) with the environment provisioned and the real runbook deployed: the
@@ -267,6 +288,8 @@ def check_cli_failover(command: str, ws: Workspace) -> None:
     assert f"--region {target} " in command, "the README fails over to prod's configured standby"
     with operator_world(config) as world:
         endpoint = {"AWS_ENDPOINT_URL": world.endpoint_url}
+        role = Names(config).operator_role(target)
+        second_operator = {**endpoint, **operator_credentials(world.endpoint_url, role=role, person="second-operator")}
         follower = Follower(command, ws.tmp, stdin=f"{target}\n", **endpoint)
         deadline = time.monotonic() + CLI_FOLLOW_SECONDS
         approval: subprocess.CompletedProcess[str] | None = None
@@ -276,7 +299,7 @@ def check_cli_failover(command: str, ws: Workspace) -> None:
                     f"bin/switchyard approve --env prod --region {target} --execution failover-INC-42 "
                     '--reason "lag accepted by the README test" --yes'
                 )
-                approval = run(approve, ws.tmp, extra=endpoint)
+                approval = run(approve, ws.tmp, extra=second_operator)  # not the requester: four eyes
                 assert_succeeded(approve, approval)
             time.sleep(0.2)
         code = follower.wait(timeout=max(deadline - time.monotonic(), 1.0))

@@ -142,6 +142,18 @@ class Detection(_Strict):
         return self
 
 
+class Approvals(_Strict):
+    """How long a human approval holds (switchyard.runbook_state.approval_problems)."""
+
+    max_age_seconds: int = Field(
+        default=900,
+        ge=60,
+        le=3600,
+        description="an approval older than this when promote runs is refused (the lag it accepted may be stale); "
+        "at most the approval task's one-hour timeout",
+    )
+
+
 class Storage(_Strict):
     standby_noncurrent_expiry_days: int = Field(default=30, ge=1)
     standby_expiry_days: int | None = Field(default=None, ge=1)
@@ -171,6 +183,7 @@ class EnvironmentConfig(_Strict):
     database: Database
     rpo_budget_seconds: int = Field(ge=0, le=86400)
     detection: Detection = Detection()
+    approvals: Approvals = Approvals()
     mode: Mode = "manual"
     notification_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
     storage: Storage = Storage()

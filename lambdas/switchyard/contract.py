@@ -81,6 +81,8 @@ LOCK_ITEM = "lock"
 MONITOR_ITEM = "monitor"
 AUDIT_ITEM = "audit"
 HEARTBEAT_ITEM = "heartbeat"
+PROMOTION_ITEM = "promotion"  # the database promotion issued at one epoch (promote's idempotency record)
+TRIGGER_ITEM = "trigger"  # one record per event the monitor received (its EventBridge id)
 # Published (count 1) by the monitor, the reconciler and the traffic switch whenever the
 # desired-state item is missing or unreadable; the stacks alarm on it. Dimension: Region.
 DESIRED_STATE_MISSING_METRIC = "DesiredStateMissing"
@@ -184,6 +186,14 @@ class Names:
 
     def heartbeat_key(self, region: str) -> str:
         return f"{HEARTBEAT_ITEM}#{self.config.application}#{region}"
+
+    def promotion_key(self, epoch: int) -> str:
+        """The promotion issued under lock epoch ``epoch`` (at most one per epoch)."""
+        return f"{PROMOTION_ITEM}#{self.config.application}#{epoch}"
+
+    def trigger_key(self, region: str, event_id: str) -> str:
+        """The event ``event_id`` as ``region``'s monitor received it."""
+        return f"{TRIGGER_ITEM}#{self.config.application}#{region}#{event_id}"
 
     def item_key_pattern(self, item: str) -> str:
         """Every key of one item kind (``audit``, ``monitor``...), for IAM's ``StringLike``."""

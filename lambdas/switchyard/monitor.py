@@ -11,12 +11,21 @@ that stopped for a human and kept it).
 Without a desired state (the item is missing, or this region cannot read it) there is
 nothing to evaluate against: it reads nothing else, writes nothing and starts nothing,
 and says why in ``MonitorOutcome.desired_state`` (the handler raises the alarm).
+
+Every trigger (the schedule, an alarm state change) leaves one record in the state table,
+``trigger#<app>#<region>#<event id>``, with the event's id and time and what the
+evaluation decided, whatever it decided (no-ops included). It is written once: a duplicate
+delivery of the same event increments the record's ``deliveries`` and is logged as a
+duplicate (it is still evaluated: starting the runbook is idempotent by execution name, and
+the schedule's events are evaluated the same way). A late event, one whose time is older
+than the last trigger the memory evaluated, is recorded and changes nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from switchyard.adapters.state import MEMORY_VERSION
@@ -26,6 +35,37 @@ from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
 from switchyard.model import Action, Decision, RunbookInput
 
 MONITOR_REQUESTER = "switchyard-monitor"
+LAST_TRIGGER_TIME = "last_trigger_time"  # memory field: the newest event time evaluated
+# Trigger records carry ``expires_at`` (epoch seconds) for DynamoDB TTL: the schedule alone
+# writes two a minute per environment. The table does not enable TTL on it yet.
+TRIGGER_RETENTION = timedelta(days=30)
+TRIGGER_RECORDED = "recorded"
+TRIGGER_DUPLICATE = "duplicate"
+TRIGGER_NOT_RECORDED = "not-recorded"
+
+logger = logging.getLogger("switchyard.monitor")  # a child of the handlers' Powertools logger
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One event the monitor received: its EventBridge id and time, and what it was."""
+
+    event_id: str
+    time: datetime
+    detail_type: str
+    source: str
+    alarm_name: str | None = None
+    alarm_state: str | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "event_time": self.time.isoformat(),
+            "detail_type": self.detail_type,
+            "source": self.source,
+            "alarm_name": self.alarm_name,
+            "alarm_state": self.alarm_state,
+        }
 
 
 @dataclass(frozen=True)
@@ -37,6 +77,8 @@ class MonitorOutcome:
     duplicate: bool = False
     notified: bool = False
     desired_state: DesiredStateUnavailable | None = None  # set when there was nothing to evaluate against
+    late: bool = False  # the trigger was older than the last one evaluated: nothing evaluated
+    trigger_record: str | None = None  # recorded / duplicate / not-recorded (None: no trigger given)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +89,8 @@ class MonitorOutcome:
             "duplicate": self.duplicate,
             "notified": self.notified,
             "desired_state": self.desired_state.as_dict() if self.desired_state else None,
+            "late": self.late,
+            "trigger_record": self.trigger_record,
         }
 
 
@@ -66,7 +110,41 @@ def automatic_request(watched_region: str, target_region: str, epoch: int) -> Ru
     )
 
 
-def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
+def respond_to_trigger(deps: RunbookDeps, trigger: Trigger) -> MonitorOutcome:
+    """Evaluate once for ``trigger``, then record the trigger and the outcome."""
+    outcome = evaluate_once(deps, trigger)
+    return replace(outcome, trigger_record=record_trigger(deps, trigger, outcome))
+
+
+def record_trigger(deps: RunbookDeps, trigger: Trigger, outcome: MonitorOutcome) -> str:
+    """Best effort: the record must never stop an evaluation that already happened."""
+    received = deps.clock()
+    record = {
+        **trigger.as_record(),
+        "region": deps.region,
+        "received_at": received.isoformat(),
+        "decision": str(outcome.decision) if outcome.decision else None,
+        "late": outcome.late,
+        "reasons": outcome.reasons,
+        "started_execution": outcome.started_execution,
+        "notified": outcome.notified,
+        "expires_at": int((received + TRIGGER_RETENTION).timestamp()),
+    }
+    fields = {"event_id": trigger.event_id, "event_time": record["event_time"], "region": deps.region}
+    try:
+        first = deps.state.record_trigger(
+            deps.region, event_id=trigger.event_id, record=record, at=record["received_at"]
+        )
+    except Exception as exc:  # logged; the evaluation's own effects stand
+        logger.exception("monitor trigger not recorded", extra={**fields, "error": f"{type(exc).__name__}: {exc}"})
+        return TRIGGER_NOT_RECORDED
+    if not first:
+        logger.info("monitor trigger delivered again", extra=fields)  # at-least-once delivery: expected, counted
+        return TRIGGER_DUPLICATE
+    return TRIGGER_RECORDED
+
+
+def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorOutcome:
     config, region = deps.config, deps.region
     desired = read_local_desired(deps)
     if isinstance(desired, DesiredStateUnavailable):
@@ -75,6 +153,15 @@ def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
         return MonitorOutcome(None, None, [f"{region} is active; the other region's monitor watches it"])
     now = deps.clock()
     memory_item = deps.state.read_monitor_memory(region) or {}
+    last_trigger = _parse_time(str(memory_item.get(LAST_TRIGGER_TIME) or ""))
+    if trigger is not None and last_trigger is not None and trigger.time < last_trigger:
+        late = (
+            f"late event {trigger.event_id}: its time {trigger.time.isoformat()} is older than the last trigger "
+            f"evaluated ({last_trigger.isoformat()}); recorded, nothing evaluated or changed"
+        )
+        return MonitorOutcome(None, desired.active_region, [late], late=True)
+    if trigger is not None:
+        last_trigger = max(last_trigger, trigger.time) if last_trigger else trigger.time
     memory = MonitorMemory.from_item(memory_item)
     view = DesiredView(
         active_region=desired.active_region,
@@ -114,6 +201,7 @@ def evaluate_once(deps: RunbookDeps) -> MonitorOutcome:
             "notified_epoch": notified_epoch,
             "degraded_evaluations": degraded,
             "escalated": escalated,
+            LAST_TRIGGER_TIME: last_trigger.isoformat() if last_trigger else None,
         },
         read_version=int(memory_item.get(MEMORY_VERSION, 0)),
     )
@@ -178,3 +266,13 @@ def _parse_time(value: str) -> datetime | None:
         return datetime.fromisoformat(value)
     except ValueError:
         return None
+
+
+def trigger_from_event(event_id: str, time: datetime, detail_type: str, source: str, detail: Any) -> Trigger:
+    """The trigger an EventBridge event describes (an alarm's name and new state when it is one)."""
+    alarm_name = alarm_state = None
+    if isinstance(detail, dict):
+        alarm_name = detail.get("alarmName")
+        state = detail.get("state")
+        alarm_state = state.get("value") if isinstance(state, dict) else None
+    return Trigger(event_id, time, detail_type, source, alarm_name, alarm_state)

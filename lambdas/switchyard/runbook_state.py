@@ -4,25 +4,121 @@ Shape (docs/architecture.md): ``{"request", "execution", "epoch", "results"}`` p
 optional ``approval`` an operator adds when a failover needs one (replication lag above
 the RPO budget or unknown, or manual mode). Additive to switchyard.model: RunbookInput
 is reused unchanged. Unknown fields are rejected so a typo never passes silently.
+
+Whether an approval holds (four eyes, age, accepted lag) is one pure rule here,
+:func:`approval_problems`, which the promote step enforces and the CLI checks early.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchyard.model import RunbookInput, StepResult
+from switchyard.model import Action, RunbookInput, StepResult
+
+NOTE_MAX_LENGTH = 500
+# An approval stamped further in the future than this is refused: a forged future time
+# would otherwise stretch how long it holds.
+MAX_CLOCK_SKEW_SECONDS = 60
 
 
 class Approval(BaseModel):
-    """A person's explicit go-ahead for a failover that may lose data."""
+    """A person's explicit go-ahead for a failover that may lose data.
+
+    ``accepted_lag_seconds`` is the largest replication lag the approver accepts losing, as a
+    number; None means the approver was shown an unknown lag and accepted that. Promote
+    refuses the approval when it measures more (see :func:`approval_problems`).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     approved_by: str = Field(min_length=1, max_length=128)
     approved_at: datetime
-    note: str = Field(min_length=3, max_length=500, description="should state the lag the approver accepted")
+    note: str = Field(min_length=3, max_length=NOTE_MAX_LENGTH, description="what the approver accepts, and why")
+    # Required, so an approval always says what it accepted (the state machine's
+    # IsApprovalWellFormed checks it is a number or null, and AcceptApproval forwards it).
+    accepted_lag_seconds: float | None = Field(ge=0, allow_inf_nan=False)
+
+
+def person_of(identity: str) -> str:
+    """Who an identity is, for the four-eyes rule: a casefolded name.
+
+    - an STS assumed-role ARN (or its ``assumed-role/<role>/<session>`` tail, which the CLI
+      records) is its *session name*: the role is the hat, the session names the person
+      (IAM Identity Center and most SSO tools set it to the user name); the same session
+      under two roles is the same person;
+    - an IAM user (``user/<path>/<name>``) or federated user is its name;
+    - anything else (a name typed into a raw StartExecution input, ``switchyard-monitor``)
+      is itself.
+
+    Casefolded and trimmed: IAM names are case-insensitive, and a false "same person" only
+    asks for another approver, while a false "different" would let one person approve alone.
+    """
+    text = identity.strip()
+    if text.startswith("arn:"):
+        text = text.split(":", 5)[-1]
+    kind, _, rest = text.partition("/")
+    if kind == "assumed-role" and rest.count("/") >= 1:
+        return rest.rsplit("/", 1)[1].casefold()
+    if kind in {"user", "federated-user"} and rest:
+        return rest.rsplit("/", 1)[-1].casefold()
+    return text.casefold()
+
+
+def same_person(first: str, second: str) -> bool:
+    return person_of(first) == person_of(second)
+
+
+def approver_must_differ(action: Action, *, data_losing: bool) -> bool:
+    """Four eyes: a data-losing failover and any failback need someone other than the requester."""
+    return action is Action.FAILBACK or (action is Action.FAILOVER and data_losing)
+
+
+def approval_problems(
+    approval: Approval,
+    request: RunbookInput,
+    *,
+    data_losing: bool,
+    measured_lag_seconds: float | None,
+    now: datetime,
+    max_age_seconds: int,
+) -> list[str]:
+    """Why ``approval`` does not cover this promotion now (empty: it holds).
+
+    The one rule the promote step and the CLI share: the approver is not the requester where
+    :func:`approver_must_differ`; the approval is at most ``max_age_seconds`` old (and not
+    from the future); for a data-losing promotion, the lag it accepted is at least the lag
+    measured now (an approval given for an unknown lag covers only a lag still unknown, and
+    one given for a known lag does not cover a lag that became unknown).
+    """
+    problems = []
+    if approver_must_differ(request.action, data_losing=data_losing) and same_person(
+        approval.approved_by, request.requested_by
+    ):
+        problems.append(
+            f"the approver {approval.approved_by!r} is the requester {request.requested_by!r}: "
+            f"a {'data-losing ' if data_losing else ''}{request.action} needs a second person's approval"
+        )
+    approved_at = approval.approved_at if approval.approved_at.tzinfo else approval.approved_at.replace(tzinfo=UTC)
+    age = (now - approved_at).total_seconds()
+    if age > max_age_seconds:
+        problems.append(f"the approval is {age:.0f}s old, older than the {max_age_seconds}s an approval holds")
+    elif age < -MAX_CLOCK_SKEW_SECONDS:
+        problems.append(f"the approval is dated {-age:.0f}s in the future (at most {MAX_CLOCK_SKEW_SECONDS}s of skew)")
+    if data_losing:
+        problems.extend(_lag_problems(approval.accepted_lag_seconds, measured_lag_seconds))
+    return problems
+
+
+def _lag_problems(accepted: float | None, measured: float | None) -> list[str]:
+    if measured is None and accepted is not None:
+        return [f"the approval accepted a lag of {accepted:.1f}s; the lag is now unknown"]
+    if measured is not None and accepted is None:
+        return [f"the approval states no accepted lag (given for an unknown lag); the lag is now {measured:.1f}s"]
+    if measured is not None and accepted is not None and measured > accepted:
+        return [f"the approval accepted a lag of {accepted:.1f}s; the lag is now {measured:.1f}s"]
+    return []
 
 
 class RunbookState(BaseModel):

@@ -27,8 +27,10 @@ from switchyard.contract import (
     LOCK_ITEM,
     MONITOR,
     MONITOR_ITEM,
+    PROMOTION_ITEM,
     RECONCILER,
     STEP_NAMES,
+    TRIGGER_ITEM,
     ReadinessPolling,
 )
 
@@ -69,6 +71,8 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
         MONITOR: (
             table,
             grants.write_items(MONITOR_ITEM),
+            # one record per event received; a duplicate delivery increments the first record's count
+            grants.write_items(TRIGGER_ITEM, actions=("dynamodb:PutItem", "dynamodb:UpdateItem")),
             grants.describe_alarms(HEALTH_SIGNAL_ALARMS, regions=(region.other_region,)),
             grants.health_check_status,
             grants.start_runbook(),
@@ -98,7 +102,8 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.scale(region.other_region, below_minimum=True),
             grants.describe_compute,
         ),
-        "promote": (grants.promote_database, *database),
+        # the promotion record of the epoch (claimed before the call, so it is sent at most once)
+        "promote": (grants.promote_database, *database, table, grants.write_items(PROMOTION_ITEM)),
         "scale_up": (grants.scale(region.region), grants.describe_compute),
         "wait_ready": (*database, grants.describe_compute),
         # the data-plane flip here and (best-effort) in the old replica; the record edit is the fallback

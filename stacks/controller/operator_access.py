@@ -3,10 +3,14 @@
 A role in each region (assumable by the account's principals with MFA) and a customer
 managed policy with the same statements, for teams that attach it to their IAM Identity
 Center permission sets instead. Apart from the monitor, nothing else may start runbook
-executions.
+executions. Every call that changes something (start, stop, answer an approval, release
+the lock) also requires MFA in the policy itself, so attaching the policy elsewhere does
+not drop the MFA the role's trust policy asks for.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
@@ -20,37 +24,56 @@ from switchyard.contract import LOCK_ITEM
 
 OPERATOR_SESSION = Duration.hours(1)
 
+# ``Bool``, not ``BoolIfExists``. aws:MultiFactorAuthPresent is in the request context only
+# for temporary credentials: true when the session was obtained with MFA (AssumeRole or
+# GetSessionToken with an MFA code, a console sign-in with MFA), and it is absent from
+# requests signed with long-term access keys. ``Bool`` does not match an absent key, so
+# the Allow does not apply and the call is denied; ``BoolIfExists`` would match it and let
+# an IAM user's access keys start a failover or answer an approval without MFA. Sessions
+# whose issuer sets no MFA context (e.g. some federated or Identity Center sessions) are
+# denied too: fail closed, on purpose; such teams must check their sessions carry the key.
+MFA_REQUIRED = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def with_mfa(permission: Permission) -> Permission:
+    """``permission`` allowed only to sessions authenticated with MFA."""
+    return replace(permission, conditions={**permission.conditions, **MFA_REQUIRED})
+
 
 def operator_permissions(region: RegionScope) -> tuple[Permission, ...]:
     """Run and watch this region's runbook, answer its approvals, read the state of both
     regions, and release a lock a failed execution kept (the lock item only)."""
     grants, names = Grants(region), region.names
+    machine, executions = names.state_machine_arn(region.region), names.state_machine_executions_arn(region.region)
+    executions_reason = "execution names are chosen per run; the ARN pins this region's runbook"
     return (
-        Permission(
-            actions=("states:StartExecution", "states:DescribeStateMachine", "states:ListExecutions"),
-            resources=(names.state_machine_arn(region.region),),
-        ),
+        Permission(actions=("states:DescribeStateMachine", "states:ListExecutions"), resources=(machine,)),
+        with_mfa(Permission(actions=("states:StartExecution",), resources=(machine,))),
         grants.describe("states:ListStateMachines"),  # the Step Functions console's list
         Permission(
             actions=(
                 "states:DescribeExecution",
                 "states:DescribeStateMachineForExecution",
                 "states:GetExecutionHistory",
-                "states:StopExecution",
             ),
-            resources=(names.state_machine_executions_arn(region.region),),
-            wildcard_reason="execution names are chosen per run; the ARN pins this region's runbook",
+            resources=(executions,),
+            wildcard_reason=executions_reason,
         ),
-        Permission(
-            actions=("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"),
-            resources=("*",),
-            wildcard_reason="task-token calls support no resource-level permissions; the token names the approval",
+        with_mfa(
+            Permission(actions=("states:StopExecution",), resources=(executions,), wildcard_reason=executions_reason)
+        ),
+        with_mfa(
+            Permission(
+                actions=("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"),
+                resources=("*",),
+                wildcard_reason="task-token calls support no resource-level permissions; the token names the approval",
+            )
         ),
         Permission(
             actions=("dynamodb:GetItem", "dynamodb:Query"),
             resources=tuple(names.state_table_arn(other) for other in region.pair),
         ),
-        grants.write_items(LOCK_ITEM, both_regions=True, actions=("dynamodb:UpdateItem",)),
+        with_mfa(grants.write_items(LOCK_ITEM, both_regions=True, actions=("dynamodb:UpdateItem",))),
         grants.describe_alarms(ALARMS, regions=region.pair),
         *grants.describe_database,
         grants.describe_compute,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import pytest
 
 from switchyard.config import EnvironmentConfig
@@ -22,6 +24,23 @@ def standby(dev_config: EnvironmentConfig) -> Iterator[RunbookWorld]:
     """A fresh standby runbook, handlers wired to the controller's deps."""
     with runbook_world(dev_config, dev_config.regions.standby) as world, world.handlers():
         yield world
+
+
+@contextmanager
+def signed_in_as(person: str, *, role: str = "switchyard-dev-us-west-2-operator") -> Iterator[str]:
+    """CLI calls inside run with ``role`` assumed as session ``person``; yields the identity the
+    CLI records (``assumed-role/<role>/<person>``). moto's STS remembers the assumed session,
+    so GetCallerIdentity answers with it; the default boto3 session is rebuilt from the
+    environment so the CLI's clients pick the credentials up."""
+    sts = boto3.client("sts", region_name="us-west-2")
+    account = sts.get_caller_identity()["Account"]
+    credentials = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}", RoleSessionName=person)["Credentials"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", credentials["AccessKeyId"])
+        patch.setenv("AWS_SECRET_ACCESS_KEY", credentials["SecretAccessKey"])
+        patch.setenv("AWS_SESSION_TOKEN", credentials["SessionToken"])
+        patch.setattr(boto3, "DEFAULT_SESSION", None)
+        yield f"assumed-role/{role}/{person}"
 
 
 def cli(*argv: str) -> tuple[int, str]:

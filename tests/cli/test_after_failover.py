@@ -9,7 +9,7 @@ import pytest
 
 from switchyard.config import load_environment
 from switchyard_cli.cli import ExitCode
-from tests.cli.conftest import cli, executions, failover, started_input
+from tests.cli.conftest import cli, executions, failover, signed_in_as, started_input
 from tests.statemachine.conftest import RunbookWorld, runbook_world
 
 
@@ -18,14 +18,16 @@ class AfterFailover:
     world: RunbookWorld
     code: int
     out: str
+    requester: str
 
 
 @pytest.fixture(scope="module")
 def after_failover() -> Iterator[AfterFailover]:
     config = load_environment("dev")
     with runbook_world(config, config.regions.standby) as world, world.handlers():
-        code, out = cli(*failover("--requested-by", "alice", "--yes"))
-        yield AfterFailover(world, code, out)
+        with signed_in_as("alice") as alice:
+            code, out = cli(*failover("--yes"))
+        yield AfterFailover(world, code, out, alice)
 
 
 def test_failover_shows_each_step_and_a_summary(after_failover: AfterFailover) -> None:
@@ -39,7 +41,8 @@ def test_failover_shows_each_step_and_a_summary(after_failover: AfterFailover) -
     desired = after_failover.world.desired()
     assert desired is not None
     assert desired.active_region == "us-west-2"
-    assert started_input(after_failover.world, "failover-INC-9")["requested_by"] == "alice"
+    # the requester is alice's identity from her credentials
+    assert started_input(after_failover.world, "failover-INC-9")["requested_by"] == after_failover.requester
 
 
 def test_status_reports_desired_state_lock_and_runs(after_failover: AfterFailover) -> None:
@@ -51,7 +54,7 @@ def test_status_reports_desired_state_lock_and_runs(after_failover: AfterFailove
 
 
 def test_repeating_a_finished_action_does_not_start_a_second_run(after_failover: AfterFailover) -> None:
-    code, out = cli(*failover("--requested-by", "alice", "--yes"))
+    code, out = cli(*failover("--yes"))
     assert code == ExitCode.USAGE
     assert "--attempt 2" in out
     assert [e["name"] for e in executions(after_failover.world)] == ["failover-INC-9"]
@@ -60,14 +63,14 @@ def test_repeating_a_finished_action_does_not_start_a_second_run(after_failover:
 def test_approve_refuses_an_execution_that_is_not_waiting(after_failover: AfterFailover) -> None:
     code, out = cli(
         "approve", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-9",
-        "--reason", "too late", "--requested-by", "bob", "--yes",
+        "--reason", "too late", "--yes",
     )  # fmt: skip
     assert code == ExitCode.USAGE
     assert "not waiting for an approval" in out
 
 
 def test_an_unconfirmed_failover_starts_nothing(after_failover: AfterFailover) -> None:
-    code, out = cli(*failover("--requested-by", "alice", incident="INC-10"))
+    code, out = cli(*failover(incident="INC-10"))
     assert code == ExitCode.DECLINED
     assert "nothing was started" in out
     assert "failover-INC-10" not in [e["name"] for e in executions(after_failover.world)]

@@ -7,7 +7,7 @@ import threading
 import time
 
 from switchyard_cli.cli import ExitCode, main
-from tests.cli.conftest import FAST, cli, failover, started_input
+from tests.cli.conftest import FAST, cli, failover, signed_in_as, started_input
 from tests.statemachine.conftest import RunbookWorld
 
 
@@ -18,34 +18,80 @@ def test_readiness_of_a_healthy_standby_is_ready_and_changes_nothing(standby: Ru
     assert standby.mutating_calls() == []
 
 
-def test_requested_by_defaults_to_the_callers_identity(standby: RunbookWorld) -> None:
+def test_the_requester_is_the_callers_identity(standby: RunbookWorld) -> None:
     cli("readiness", "--env", "dev", "--region", "us-west-2", "--incident", "check-2")
     assert started_input(standby, "dry-run-check-2")["requested_by"] == "user/moto"  # moto's caller ARN
 
 
-def test_approve_finds_the_waiting_execution_and_lets_it_continue(standby: RunbookWorld) -> None:
-    # GIVEN a failover following in one terminal, paused for approval (lag above budget)
+def follow_failover_paused_for_approval(standby: RunbookWorld, out: io.StringIO, code: list[int]) -> threading.Thread:
+    """A failover alice started and follows in one terminal, paused for approval (lag 300 s, above budget)."""
     standby.controller.clock.advance(600)
     standby.controller.publish_lag(300.0)
-    follower_out = io.StringIO()
-    follower_code: list[int] = []
-    argv = [*failover("--requested-by", "a", "--yes"), *FAST]
-    runner = threading.Thread(target=lambda: follower_code.append(main(argv, out=follower_out, err=follower_out)))
-    runner.start()
-    deadline = time.monotonic() + 15
-    while "WAITING FOR APPROVAL" not in follower_out.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    # WHEN another operator approves it by execution name (the token comes from the history)
-    code, out = cli(
+    argv = [*failover("--yes"), *FAST]
+    with signed_in_as("alice"):
+        runner = threading.Thread(target=lambda: code.append(main(argv, out=out, err=out)))
+        runner.start()
+        deadline = time.monotonic() + 15
+        while "WAITING FOR APPROVAL" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return runner
+
+
+def approve(*extra: str) -> tuple[int, str]:
+    return cli(
         "approve", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-9",
-        "--reason", "accept 300 s of lag", "--requested-by", "bob", "--yes",
+        "--reason", "accept 300 s of lag", "--yes", *extra,
     )  # fmt: skip
+
+
+def test_approve_finds_the_waiting_execution_and_lets_it_continue(standby: RunbookWorld) -> None:
+    # GIVEN a failover alice follows in one terminal, paused for approval (lag above budget)
+    follower_out, follower_code = io.StringIO(), list[int]()
+    runner = follow_failover_paused_for_approval(standby, follower_out, follower_code)
+    # WHEN bob approves it by execution name (the token comes from the history)
+    with signed_in_as("bob") as bob:
+        code, out = approve()
     runner.join(timeout=30)
-    # THEN the approval is accepted and the following CLI, which showed the pause, ends in success
+    # THEN the approval is accepted as bob, accepting the lag shown, and alice's CLI ends in success
     assert code == ExitCode.OK, out
     assert "replication lag 300.0 s" in out
+    assert f"approved failover-INC-9 as {bob}, accepting a lag up to 300.0 s" in out
     assert "switchyard approve --env dev --region us-west-2 --execution failover-INC-9" in follower_out.getvalue()
+    assert "someone other than its requester (assumed-role/" in follower_out.getvalue()
     assert follower_code == [ExitCode.OK], follower_out.getvalue()
+
+
+def test_the_requester_cannot_approve_their_own_failover(standby: RunbookWorld) -> None:
+    # GIVEN a failover alice started, paused for approval
+    follower_out, follower_code = io.StringIO(), list[int]()
+    runner = follow_failover_paused_for_approval(standby, follower_out, follower_code)
+    # WHEN alice approves it herself
+    with signed_in_as("alice"):
+        code, out = approve()
+    # THEN the CLI refuses and sends nothing: the execution still waits (bob then rejects it to end the test)
+    assert code == ExitCode.USAGE
+    assert "approval refused, nothing was sent" in out
+    assert "needs a second person's approval" in out
+    with signed_in_as("bob"):
+        rejected, _ = approve("--reject")
+    runner.join(timeout=30)
+    assert rejected == ExitCode.OK
+    assert follower_code == [ExitCode.RUNBOOK_FAILED]
+
+
+def test_an_accepted_lag_below_the_measured_one_is_refused_before_sending(standby: RunbookWorld) -> None:
+    # GIVEN a failover paused for approval with 300 s of lag
+    follower_out, follower_code = io.StringIO(), list[int]()
+    runner = follow_failover_paused_for_approval(standby, follower_out, follower_code)
+    # WHEN bob approves accepting only 100 s
+    with signed_in_as("bob"):
+        code, out = approve("--accept-lag", "100")
+        # THEN the CLI refuses naming both lags, and sends nothing
+        assert code == ExitCode.USAGE
+        assert "the approval accepted a lag of 100.0s; the lag is now 300.0s" in out
+        rejected, _ = approve("--reject")
+    runner.join(timeout=30)
+    assert rejected == ExitCode.OK
 
 
 def test_unlock_releases_a_lock_kept_by_a_finished_execution(standby: RunbookWorld) -> None:

@@ -13,7 +13,7 @@ from switchyard.model import Action, RunbookInput
 from switchyard_cli.cli import ExitCode, build_parser, execution_name, main
 
 GOOD = ["--env", "dev", "--region", "us-west-2", "--reason", "primary region is down", "--incident", "INC-42"]
-GOOD_BY = [*GOOD, "--requested-by", "alice", "--yes"]
+GOOD_BY = [*GOOD, "--yes"]
 
 
 @pytest.fixture
@@ -38,13 +38,7 @@ def run(argv: list[str]) -> tuple[int, str]:
 @pytest.mark.parametrize("command", ["failover", "switchover", "dry-run"])
 def test_action_commands_parse_the_documented_options(command: str) -> None:
     args = build_parser().parse_args([command, *GOOD_BY])
-    assert (args.command, args.region, args.incident, args.requested_by, args.yes) == (
-        command,
-        "us-west-2",
-        "INC-42",
-        "alice",
-        True,
-    )
+    assert (args.command, args.region, args.incident, args.yes) == (command, "us-west-2", "INC-42", True)
 
 
 @pytest.mark.parametrize("missing", ["--reason", "--incident", "--env"])
@@ -69,8 +63,7 @@ def test_an_unknown_command_is_a_usage_error() -> None:
         (["failover", *GOOD_BY[:3], "ap-south-1", *GOOD_BY[4:]], "not one of the configured pair"),
         (["failover", *GOOD_BY[:7], "INC 42; rm -rf", *GOOD_BY[8:]], "incident_id"),
         (["failover", *GOOD_BY[:5], "no", *GOOD_BY[6:]], "reason"),
-        (["failover", *GOOD[:-2], "--incident", "x" * 41, "--requested-by", "alice", "--yes"], "incident_id"),
-        (["failover", *GOOD, "--requested-by", "alice bob", "--yes"], "requested_by"),
+        (["failover", *GOOD[:-2], "--incident", "x" * 41, "--yes"], "incident_id"),
         (["failback", *GOOD_BY], "failback returns to the configured primary"),
         (["switchover", *GOOD_BY[:3], "US-WEST-2", *GOOD_BY[4:]], "target_region"),
     ],
@@ -79,7 +72,6 @@ def test_an_unknown_command_is_a_usage_error() -> None:
         "unsafe-incident",
         "short-reason",
         "long-incident",
-        "bad-requester",
         "failback-away",
         "region-case",
     ],
@@ -90,6 +82,33 @@ def test_bad_input_is_rejected_before_any_aws_call(argv: list[str], complaint: s
     assert code == ExitCode.USAGE
     assert complaint in err
     assert "nothing was started" in err
+    assert aws_calls == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["failover", *GOOD, "--requested-by", "alice", "--yes"],
+        ["approve", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-42", "--reason", "accept it",
+         "--requested-by", "bob", "--yes"],
+    ],
+    ids=["requester", "approver"],
+)  # fmt: skip
+def test_an_identity_given_by_flag_is_refused_before_any_aws_call(argv: list[str], aws_calls: list[str]) -> None:
+    # GIVEN a name typed with --requested-by WHEN the command runs
+    code, err = run(argv)
+    # THEN it exits with USAGE saying the identity comes from the credentials, and calls nothing
+    assert code == ExitCode.USAGE
+    assert "--requested-by is no longer accepted" in err
+    assert "sts:GetCallerIdentity" in err
+    assert aws_calls == []
+
+
+def test_a_negative_accepted_lag_is_rejected_before_any_aws_call(aws_calls: list[str]) -> None:
+    argv = ["approve", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-42"]
+    code, err = run([*argv, "--reason", "accept it", "--accept-lag", "-5"])
+    assert code == ExitCode.USAGE
+    assert "--accept-lag must be a number of seconds >= 0" in err
     assert aws_calls == []
 
 

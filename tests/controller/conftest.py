@@ -109,6 +109,7 @@ class Controller:
     clock: SteppingClock
     sleeps: list[float]
     hooks: list[EventHook]
+    published_lag: float | None = None  # the replica lag publish_lag last published
 
     def deps(self, region: str | None = None, *, probe: Probe | None = None, **overrides: Any) -> RunbookDeps:
         region = region or self.config.regions.standby
@@ -171,9 +172,13 @@ class Controller:
             Item={"pk": {"S": key}, "at": {"S": self.clock().isoformat()}},
         )
 
-    def approval(self) -> Approval:
-        """An operator's approval, as the state machine forwards it."""
-        return Approval(approved_by="oncall", approved_at=self.clock(), note="accepted a replication lag of 1s")
+    def approval(self, *, approved_by: str = "oncall", accepted_lag_seconds: float | None = None) -> Approval:
+        """An operator's approval given now, as the CLI sends it: by someone other than the
+        requester (``tests``), accepting the lag last published unless told otherwise."""
+        accepted = self.published_lag if accepted_lag_seconds is None else accepted_lag_seconds
+        return Approval(
+            approved_by=approved_by, approved_at=self.clock(), note="accepted the lag", accepted_lag_seconds=accepted
+        )
 
     def run_steps(self, state: RunbookState, deps: RunbookDeps, steps: list[str]) -> RunbookState:
         """Run ``steps`` in order (each must succeed), carrying results and the lock's epoch;
@@ -213,6 +218,7 @@ class Controller:
         return outcomes
 
     def publish_lag(self, seconds: float) -> None:
+        self.published_lag = seconds
         publish_replication_lag(self.config, seconds, at=self.clock() - timedelta(seconds=30))
 
 

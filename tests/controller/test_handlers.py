@@ -219,10 +219,11 @@ def test_monitor_in_the_active_region_does_not_watch_itself(rds: Controller, lam
     # GIVEN the monitor runs in the active (primary) region
     deps = rds.deps(rds.config.regions.primary, probe=StaticProbe(healthy=False))
 
-    # WHEN it evaluates THEN it decides nothing and writes nothing
+    # WHEN it evaluates THEN it decides nothing and writes nothing but the record of its trigger
     outcome = monitor.handler(SCHEDULED_EVENT, lambda_context, deps=deps)
     assert outcome["decision"] is None
-    assert rds.call_log.mutating() == []
+    written = [call.keys for call in rds.call_log.mutating()]
+    assert written == [(rds.topology.names.trigger_key(deps.region, SCHEDULED_EVENT["id"]),)]
 
 
 def test_monitor_in_manual_mode_notifies_once_and_starts_nothing(aurora: Controller) -> None:

@@ -61,7 +61,7 @@ def test_a_planned_rds_switchover_promotes_when_the_lag_reaches_zero_while_it_po
     result = STEPS["promote"](state, deps)
     assert result.status is StepStatus.DONE
     assert result.observed["replication_lag_seconds"] == 0
-    assert rds.call_log.operations(mutating_only=True) == ["PromoteReadReplica"]
+    assert [call.operation for call in rds.call_log.mutating() if call.service == "rds"] == ["PromoteReadReplica"]
 
 
 def test_a_planned_aurora_switchover_uses_switchover_not_failover(aurora: Controller) -> None:

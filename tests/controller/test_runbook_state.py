@@ -35,14 +35,21 @@ def test_names_step_functions_would_refuse_are_rejected(name: str) -> None:
 
 
 def test_the_approval_the_state_machine_forwards_is_parsed() -> None:
-    # GIVEN the approval as the state machine's AcceptApproval state shapes it (all strings)
-    approval = {"approved_by": "Dana On-Call", "approved_at": "2026-11-24T21:30:00Z", "note": "accept 42s of lag"}
+    # GIVEN the approval as the state machine's AcceptApproval state shapes it (strings, and
+    # the accepted lag as a number)
+    approval = {
+        "approved_by": "Dana On-Call",
+        "approved_at": "2026-11-24T21:30:00Z",
+        "note": "accept 42s of lag",
+        "accepted_lag_seconds": 42,
+    }
 
-    # WHEN parsed THEN the time is a datetime and the approver any display name
+    # WHEN parsed THEN the time is a datetime, the approver any display name, the lag a number
     state = RunbookState.model_validate(document(approval=approval))
     assert state.approval is not None
     assert state.approval.approved_at.year == 2026
     assert state.approval.approved_by == "Dana On-Call"
+    assert state.approval.accepted_lag_seconds == 42.0
 
 
 def test_the_state_machines_failure_record_is_a_result_like_any_other() -> None:

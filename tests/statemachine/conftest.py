@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -72,8 +73,24 @@ class RunbookWorld:
     def mutating_calls(self) -> list[str]:
         return self.controller.call_log.operations(mutating_only=True)
 
-    def approve(self, task_token: str, note: str) -> None:
-        approval = Approval(approved_by="oncall", approved_at=self.controller.clock(), note=note)
+    def approve(
+        self,
+        task_token: str,
+        note: str,
+        *,
+        approved_by: str = "oncall",
+        accepted_lag_seconds: float | None = None,
+        age_seconds: float = 0.0,
+    ) -> None:
+        """Approve as ``switchyard approve`` does: by someone other than the requester
+        (``tests``), accepting the lag last published unless told otherwise, given now."""
+        accepted = self.controller.published_lag if accepted_lag_seconds is None else accepted_lag_seconds
+        approval = Approval(
+            approved_by=approved_by,
+            approved_at=self.controller.clock() - timedelta(seconds=age_seconds),
+            note=note,
+            accepted_lag_seconds=accepted,
+        )
         self.sfn.send_task_success(taskToken=task_token, output=approval.model_dump_json())
 
     def reject(self, task_token: str, cause: str) -> None:

@@ -47,11 +47,39 @@ def test_an_approved_failover_continues_and_completes(standby: RunbookWorld) -> 
     # THEN the runbook completes, the approval is in its output and the standby is active
     assert report.status == "SUCCEEDED", report.cause
     assert report.output is not None
-    assert report.output["approval"]["note"] == "accept 300 s of lag, orders replayable"
+    assert report.output["approval"]["note"].startswith("accept 300 s of lag, orders replayable")
+    promoted = report.output["results"]["promote"]["observed"]
+    assert promoted["approval"]["accepted_lag_seconds"] == ABOVE_BUDGET_LAG_SECONDS  # carried through the ASL
     assert report.states.index("AcceptApproval") < report.states.index("PromoteAndScaleUp")
     desired = standby.desired()
     assert desired is not None
     assert desired.active_region == standby.region
+
+
+def test_the_requester_approving_their_own_data_losing_failover_is_refused(standby: RunbookWorld) -> None:
+    # GIVEN an RDS failover requested by "tests" (a promotion that loses the lag), paused for approval
+    with standby.handlers():
+        execution, request = start_paused_for_approval(standby)
+        # WHEN the requester approves it themselves
+        standby.approve(request.task_token, "accept 300 s of lag", approved_by="tests")
+        report = standby.runbook.wait(execution)
+    # THEN promote refuses, naming the problem, and no database was promoted
+    assert report.status == "FAILED"
+    assert "the approver 'tests' is the requester 'tests'" in (report.cause or "")
+    assert "PromoteReadReplica" not in standby.controller.call_log.operations()
+
+
+def test_an_approval_for_less_lag_than_promote_measures_is_refused(standby: RunbookWorld) -> None:
+    # GIVEN a failover paused for approval with the lag at 300 s
+    with standby.handlers():
+        execution, request = start_paused_for_approval(standby)
+        # WHEN a second operator approves having accepted only 100 s
+        standby.approve(request.task_token, "accept 100 s of lag", accepted_lag_seconds=100.0)
+        report = standby.runbook.wait(execution)
+    # THEN promote refuses, naming both lags, and no database was promoted
+    assert report.status == "FAILED"
+    assert "accepted a lag of 100.0s; the lag is now 300.0s" in (report.cause or "")
+    assert "PromoteReadReplica" not in standby.controller.call_log.operations()
 
 
 def test_a_rejected_approval_stops_safely_and_releases_the_lock(standby: RunbookWorld) -> None:

@@ -5,6 +5,12 @@ replica, and an Aurora global database.
 Replication lag comes from the CloudWatch metric each engine publishes in the standby
 region (RDS ``ReplicaLag`` in seconds, Aurora ``AuroraGlobalDBReplicationLag`` in
 milliseconds); no recent datapoint means the lag is unknown (``None``), never zero.
+
+A promotion that AWS accepted and has not finished is reported by ``describe`` as
+``promotion_in_progress`` (RDS: the replica, still naming its source, is modifying or
+rebooting; Aurora: the global cluster's ``FailoverState``), so the promote step never sends
+a second request that AWS would refuse (``InvalidDBInstanceState`` /
+``InvalidGlobalClusterStateFault``) while the first one runs.
 """
 
 from __future__ import annotations
@@ -14,14 +20,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
+
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
 from switchyard.retry import ClientFactory, error_code
 
 Clock = Callable[[], datetime]
 LAG_LOOKBACK = timedelta(minutes=5)
-MODELLED_PROMOTED_TAG = "switchyard:modelled-promoted"
+MODELLED_PROMOTED_TAG = "switchyard:modelled-promoted"  # "<instance ARN>|<when RDS accepted the promotion>"
 MODELLED_WRITER_TAG = "switchyard:modelled-writer"
+MODELLED_FAILOVER_TAG = "switchyard:modelled-failover"  # on the target cluster: "<operation>|<started ISO 8601>"
+# RDS statuses of a replica (still naming its source) while a promotion runs: RDS modifies
+# the instance, then reboots it. A replica in any of these refuses PromoteReadReplica anyway
+# (it must be "available"), so the step waits rather than calls.
+RDS_PROMOTION_STATUSES = frozenset({"modifying", "rebooting"})
+# Aurora FailoverState.Status values of a switchover or failover not yet finished (the API
+# reference lists pending, failing-over, switching-over and cancelling); any of them means a
+# second request is refused, so the step waits.
+AURORA_FAILOVER_STATUSES = frozenset({"pending", "failing-over", "switching-over", "cancelling"})
+RDS_PROMOTION = "PromoteReadReplica"
 AURORA_SWITCHOVER = "SwitchoverGlobalCluster"  # planned: AWS demotes and synchronizes the old writer (RPO 0)
 AURORA_FAILOVER = "FailoverGlobalCluster"  # unplanned: AllowDataLoss
 
@@ -35,6 +53,7 @@ class DatabaseStatus:
     writable: bool
     replication_lag_seconds: float | None  # the standby's lag behind the writer; None = unknown
     status: str
+    promotion_in_progress: str | None = None  # what AWS shows of a promotion it accepted and has not finished
 
     def as_observed(self) -> dict[str, Any]:
         return {
@@ -44,6 +63,7 @@ class DatabaseStatus:
             "writable": self.writable,
             "replication_lag_seconds": self.replication_lag_seconds,
             "status": self.status,
+            "promotion_in_progress": self.promotion_in_progress,
         }
 
 
@@ -57,6 +77,36 @@ class Database(Protocol):
     def promote(self, region: str, *, primary_reachable: bool) -> str:
         """Make ``region``'s database the writer; returns the operation used."""
         ...
+
+
+# Errors proving AWS did not take a request: it was throttled, or never left this function.
+# Any other failure (a read timeout, a dropped connection, a 5xx) may follow an accepted one.
+NOT_ACCEPTED_ERROR_CODES = frozenset(
+    {"Throttling", "ThrottlingException", "RequestThrottled", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+
+
+def request_not_accepted(exc: BaseException) -> bool:
+    """True when ``exc`` proves AWS did not accept the request (safe to send it again)."""
+    return isinstance(exc, EndpointConnectionError | ConnectTimeoutError) or error_code(exc) in NOT_ACCEPTED_ERROR_CODES
+
+
+def send_at_most_once(clients: ClientFactory, request: Callable[[], Any]) -> Any:
+    """Send a request that must not be repeated once AWS may have taken it (a promotion).
+
+    ``request`` calls the raw client (no retry wrapper): the client factory's retry policy
+    is applied here only to errors proving the request was not accepted; a read timeout
+    after RDS accepted a promotion is raised, never answered by a second promotion.
+    """
+    policy = clients.retry_policy
+    for attempt in range(policy.max_attempts):
+        try:
+            return request()
+        except Exception as exc:
+            if not request_not_accepted(exc) or attempt + 1 >= policy.max_attempts:
+                raise
+            policy.sleep(policy.backoff(attempt))
+    raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
 
 def first_or_none(describe: Callable[[], dict[str, Any]], *, not_found: str, key: str) -> dict[str, Any] | None:
@@ -77,6 +127,10 @@ class ReplicationLagReader:
     def __init__(self, clients: ClientFactory, clock: Clock) -> None:
         self._clients = clients
         self._clock = clock
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
 
     def latest_seconds(
         self, region: str, *, metric: str, dimension: tuple[str, str], unit_to_seconds: float = 1.0
@@ -128,46 +182,115 @@ class RdsReplicaDatabase:
         lag = None
         if not writable:
             lag = self._lag.latest_seconds(region, metric="ReplicaLag", dimension=("DBInstanceIdentifier", identifier))
-        status = str(instance.get("DBInstanceStatus", "unknown"))
-        return DatabaseStatus(region, identifier, True, status == "available", writable, lag, status)
+        status = self._status(region, instance)
+        in_progress = None
+        if not writable and status in RDS_PROMOTION_STATUSES:
+            in_progress = f"PromoteReadReplica: {identifier} is {status}, still a replica"
+        return DatabaseStatus(region, identifier, True, status == "available", writable, lag, status, in_progress)
+
+    def _status(self, region: str, instance: dict[str, Any]) -> str:  # noqa: ARG002 - used by the model
+        return str(instance.get("DBInstanceStatus", "unknown"))
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:  # noqa: ARG002 - RDS has one way
-        self._clients.client("rds", region).promote_read_replica(DBInstanceIdentifier=self._names.db_instance(region))
-        return "PromoteReadReplica"
+        rds = self._clients.client("rds", region).raw
+        identifier = self._names.db_instance(region)
+        send_at_most_once(self._clients, lambda: rds.promote_read_replica(DBInstanceIdentifier=identifier))
+        return RDS_PROMOTION
+
+
+def _refusal(code: str, message: str, operation: str) -> ClientError:
+    """The error AWS answers a request it refuses (a modelled refusal moto does not make)."""
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation
+    )
+
+
+def _elapsed(started: str, now: datetime) -> float:
+    return (now - datetime.fromisoformat(started)).total_seconds()
 
 
 class ModelledRdsPromotion(RdsReplicaDatabase):
-    """RDS replica promotion as real RDS finishes it, over moto's state.
+    """RDS replica promotion as real RDS runs it, over moto's state.
 
-    Measured on moto 5.2.5: ``promote_read_replica`` succeeds but describe keeps
-    ``ReadReplicaSourceDBInstanceIdentifier``, so a promoted replica never looks
-    writable. Real RDS clears that field when promotion completes. This model tags the
-    instance in moto when it promotes it (bookkeeping client: not in the call history)
-    and treats an instance carrying its own ARN in that tag as writable.
+    Measured on moto 5.2.5: ``promote_read_replica`` succeeds at once, describe keeps
+    ``ReadReplicaSourceDBInstanceIdentifier`` (so a promoted replica never looks writable)
+    and a second ``promote_read_replica`` succeeds too. Real RDS modifies and reboots the
+    instance for minutes ("several minutes or longer"), clears that field when done, and
+    refuses a second promotion with ``InvalidDBInstanceState`` (the instance must be
+    available and a replica). This model tags the instance in moto with the time RDS
+    accepted the promotion (bookkeeping client: not in the call history); for
+    ``promotion_seconds`` after it the instance reads ``modifying`` and still a replica,
+    then writable. A request while it is tagged is refused, as RDS would, and recorded in
+    the call history. The request counts as accepted unless the call raised an
+    ``Exception`` (refused, throttled, never sent): a function that dies after sending it
+    (the harness raises a ``BaseException`` for that) leaves RDS promoting.
     """
 
     def __init__(
-        self, config: EnvironmentConfig, clients: ClientFactory, lag: ReplicationLagReader, bookkeeping: ClientFactory
+        self,
+        config: EnvironmentConfig,
+        clients: ClientFactory,
+        lag: ReplicationLagReader,
+        bookkeeping: ClientFactory,
+        *,
+        clock: Clock | None = None,
+        promotion_seconds: float = 0.0,
     ) -> None:
         super().__init__(config, clients, lag)
         self._bookkeeping = bookkeeping
+        self._clock = clock or lag.clock
+        self._promotion_seconds = promotion_seconds
+
+    def _accepted_at(self, region: str, instance: dict[str, Any]) -> str | None:
+        """When RDS accepted this instance's promotion. The tag's value names the instance's
+        own ARN: moto copies a replica from its source, tag list included."""
+        arn = instance["DBInstanceArn"]
+        tags = self._bookkeeping.client("rds", region).list_tags_for_resource(ResourceName=arn)["TagList"]
+        for tag in tags:
+            tagged_arn, _, accepted = str(tag["Value"]).rpartition("|")
+            if tag["Key"] == MODELLED_PROMOTED_TAG and tagged_arn == arn:
+                return accepted
+        return None
 
     def _is_writable(self, region: str, instance: dict[str, Any]) -> bool:
         if super()._is_writable(region, instance):
             return True
-        arn = instance["DBInstanceArn"]
-        tags = self._bookkeeping.client("rds", region).list_tags_for_resource(ResourceName=arn)["TagList"]
-        return any(tag["Key"] == MODELLED_PROMOTED_TAG and tag["Value"] == arn for tag in tags)
+        accepted = self._accepted_at(region, instance)
+        return accepted is not None and _elapsed(accepted, self._clock()) >= self._promotion_seconds
+
+    def _status(self, region: str, instance: dict[str, Any]) -> str:
+        accepted = self._accepted_at(region, instance)
+        if accepted is not None and _elapsed(accepted, self._clock()) < self._promotion_seconds:
+            return "modifying"
+        return super()._status(region, instance)
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
-        operation = super().promote(region, primary_reachable=primary_reachable)
+        instance = self._instance(region)
+        if instance is not None and self._accepted_at(region, instance) is not None:
+            identifier = self._names.db_instance(region)
+            self._clients.record("rds", RDS_PROMOTION, region, params={"DBInstanceIdentifier": identifier})
+            raise _refusal(
+                "InvalidDBInstanceState",
+                f"DB instance {identifier} is not a read replica in the available state (modelled)",
+                RDS_PROMOTION,
+            )
+        try:
+            operation = super().promote(region, primary_reachable=primary_reachable)
+        except Exception:
+            raise  # refused, throttled or never sent: RDS is not promoting
+        except BaseException:
+            self._mark_accepted(region)  # the function died after sending the request: RDS took it
+            raise
+        self._mark_accepted(region)
+        return operation
+
+    def _mark_accepted(self, region: str) -> None:
         instance = self._instance(region)
         if instance is not None:
             arn = instance["DBInstanceArn"]
             self._bookkeeping.client("rds", region).add_tags_to_resource(
-                ResourceName=arn, Tags=[{"Key": MODELLED_PROMOTED_TAG, "Value": arn}]
+                ResourceName=arn, Tags=[{"Key": MODELLED_PROMOTED_TAG, "Value": f"{arn}|{self._clock().isoformat()}"}]
             )
-        return operation
 
 
 class AuroraGlobalDatabase:
@@ -211,6 +334,7 @@ class AuroraGlobalDatabase:
         if cluster is None or global_cluster is None:
             return DatabaseStatus(region, identifier, False, False, False, None, "not-found")
         writable = self._member_is_writer(cluster["DBClusterArn"], global_cluster)
+        in_progress = self._failover_in_progress(global_cluster)
         lag = None
         if not writable:
             lag = self._lag.latest_seconds(
@@ -220,7 +344,21 @@ class AuroraGlobalDatabase:
                 unit_to_seconds=0.001,
             )
         status = str(cluster.get("Status", "unknown"))
-        return DatabaseStatus(region, identifier, True, status == "available", writable, lag, status)
+        return DatabaseStatus(region, identifier, True, status == "available", writable, lag, status, in_progress)
+
+    def _failover_state(self, global_cluster: dict[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = global_cluster.get("FailoverState") or {}
+        return state
+
+    def _failover_in_progress(self, global_cluster: dict[str, Any]) -> str | None:
+        """A switchover or failover of the global cluster not yet finished, towards any
+        member: while one runs, AWS refuses another, so the caller waits."""
+        state = self._failover_state(global_cluster)
+        status = str(state.get("Status", ""))
+        if status not in AURORA_FAILOVER_STATUSES:
+            return None
+        kind = AURORA_FAILOVER if state.get("IsDataLossAllowed") else AURORA_SWITCHOVER
+        return f"{kind}: global cluster {status} towards {state.get('ToDbClusterArn', 'unknown')}"
 
     def _target_arn(self, region: str) -> str:
         cluster = self._cluster(region)
@@ -229,15 +367,21 @@ class AuroraGlobalDatabase:
         return str(cluster["DBClusterArn"])
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
-        rds = self._clients.client("rds", region)
-        target = self._target_arn(region)
+        rds = self._clients.client("rds", region).raw
+        target, global_cluster = self._target_arn(region), self._names.global_cluster
         if primary_reachable:
-            rds.switchover_global_cluster(
-                GlobalClusterIdentifier=self._names.global_cluster, TargetDbClusterIdentifier=target
+            send_at_most_once(
+                self._clients,
+                lambda: rds.switchover_global_cluster(
+                    GlobalClusterIdentifier=global_cluster, TargetDbClusterIdentifier=target
+                ),
             )
             return AURORA_SWITCHOVER
-        rds.failover_global_cluster(
-            GlobalClusterIdentifier=self._names.global_cluster, TargetDbClusterIdentifier=target, AllowDataLoss=True
+        send_at_most_once(
+            self._clients,
+            lambda: rds.failover_global_cluster(
+                GlobalClusterIdentifier=global_cluster, TargetDbClusterIdentifier=target, AllowDataLoss=True
+            ),
         )
         return AURORA_FAILOVER
 
@@ -246,30 +390,82 @@ class ModelledAuroraGlobalFailover(AuroraGlobalDatabase):
     """Aurora global switchover/failover as a model over moto's stored clusters.
 
     Measured on moto 5.2.5: ``switchover_global_cluster`` and ``failover_global_cluster``
-    raise NotImplementedError, and every global member reports ``IsWriter: false``. This
-    model keeps the writer as a tag on the regional cluster in moto (bookkeeping client:
-    not in the call history); with no tag the first member (the cluster the global
-    cluster was created from) is the writer. Promotion moves the tag at once (real Aurora
-    takes minutes) and records the modelled operation in the API call history.
+    raise NotImplementedError, every global member reports ``IsWriter: false`` and there is
+    no ``FailoverState``. This model keeps the writer as a tag on the regional cluster in
+    moto (bookkeeping client: not in the call history); with no tag the first member (the
+    cluster the global cluster was created from) is the writer. A promotion is recorded in
+    the API call history and tagged on the target cluster with its start; for
+    ``promotion_seconds`` the global cluster reports a ``FailoverState`` towards the target
+    (``failing-over`` / ``switching-over``) and the old writer stays the writer, then the
+    writer tag moves (real Aurora takes minutes). A request while one runs is refused with
+    ``InvalidGlobalClusterStateFault``, as Aurora does, and recorded.
     """
 
     def __init__(
-        self, config: EnvironmentConfig, clients: ClientFactory, lag: ReplicationLagReader, bookkeeping: ClientFactory
+        self,
+        config: EnvironmentConfig,
+        clients: ClientFactory,
+        lag: ReplicationLagReader,
+        bookkeeping: ClientFactory,
+        *,
+        clock: Clock | None = None,
+        promotion_seconds: float = 0.0,
     ) -> None:
         super().__init__(config, clients, lag)
         self._bookkeeping = bookkeeping
+        self._clock = clock or lag.clock
+        self._promotion_seconds = promotion_seconds
+
+    def _tags(self, arn: str) -> dict[str, str]:
+        client = self._bookkeeping.client("rds", arn.split(":")[3])
+        return {tag["Key"]: tag["Value"] for tag in client.list_tags_for_resource(ResourceName=arn)["TagList"]}
+
+    def _members(self, global_cluster: dict[str, Any]) -> list[str]:
+        return [str(member["DBClusterArn"]) for member in global_cluster.get("GlobalClusterMembers", [])]
+
+    def _pending(self, global_cluster: dict[str, Any]) -> tuple[str, str, str] | None:
+        """(target ARN, operation, started) of the modelled promotion not yet finished;
+        one that has run its course is finished here: the writer tag moves to its target."""
+        for arn in self._members(global_cluster):
+            pending = self._tags(arn).get(MODELLED_FAILOVER_TAG)
+            if not pending:
+                continue
+            operation, started = pending.split("|", 1)
+            if _elapsed(started, self._clock()) < self._promotion_seconds:
+                return arn, operation, started
+            self._move_writer(global_cluster, arn)
+        return None
+
+    def _move_writer(self, global_cluster: dict[str, Any], target: str) -> None:
+        for arn in self._members(global_cluster):
+            client = self._bookkeeping.client("rds", arn.split(":")[3])
+            client.add_tags_to_resource(
+                ResourceName=arn, Tags=[{"Key": MODELLED_WRITER_TAG, "Value": "true" if arn == target else "false"}]
+            )
+            client.remove_tags_from_resource(ResourceName=arn, TagKeys=[MODELLED_FAILOVER_TAG])
 
     def _tagged_writer(self, global_cluster: dict[str, Any]) -> str:
-        members = [member["DBClusterArn"] for member in global_cluster.get("GlobalClusterMembers", [])]
+        self._pending(global_cluster)  # finishes a promotion whose time has come
+        members = self._members(global_cluster)
         for arn in members:
-            member_region = arn.split(":")[3]
-            tags = self._bookkeeping.client("rds", member_region).list_tags_for_resource(ResourceName=arn)["TagList"]
-            if any(tag["Key"] == MODELLED_WRITER_TAG and tag["Value"] == "true" for tag in tags):
-                return str(arn)
-        return str(members[0]) if members else ""
+            if self._tags(arn).get(MODELLED_WRITER_TAG) == "true":
+                return arn
+        return members[0] if members else ""
 
     def _member_is_writer(self, cluster_arn: str, global_cluster: dict[str, Any]) -> bool:
         return self._tagged_writer(global_cluster) == cluster_arn
+
+    def _failover_state(self, global_cluster: dict[str, Any]) -> dict[str, Any]:
+        pending = self._pending(global_cluster)
+        if pending is None:
+            return {}
+        target, operation, _ = pending
+        return {
+            "Status": "switching-over" if operation == AURORA_SWITCHOVER else "failing-over",
+            "FromDbClusterArn": self._tagged_writer(global_cluster),
+            "ToDbClusterArn": target,
+            "IsDataLossAllowed": operation == AURORA_FAILOVER,
+        }
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
         operation = AURORA_SWITCHOVER if primary_reachable else AURORA_FAILOVER
@@ -279,10 +475,16 @@ class ModelledAuroraGlobalFailover(AuroraGlobalDatabase):
         global_cluster = self._global_cluster(region)
         if global_cluster is None:
             raise LookupError(f"no global cluster {self._names.global_cluster!r}")
-        for member in global_cluster.get("GlobalClusterMembers", []):
-            arn = member["DBClusterArn"]
-            value = "true" if arn == target else "false"
-            self._bookkeeping.client("rds", arn.split(":")[3]).add_tags_to_resource(
-                ResourceName=arn, Tags=[{"Key": MODELLED_WRITER_TAG, "Value": value}]
+        if self._pending(global_cluster) is not None:
+            raise _refusal(
+                "InvalidGlobalClusterStateFault",
+                f"global cluster {self._names.global_cluster} is already switching over or failing over (modelled)",
+                operation,
             )
+        self._bookkeeping.client("rds", region).add_tags_to_resource(
+            ResourceName=target,
+            Tags=[{"Key": MODELLED_FAILOVER_TAG, "Value": f"{operation}|{self._clock().isoformat()}"}],
+        )
+        if self._promotion_seconds <= 0:
+            self._move_writer(global_cluster, target)
         return operation

@@ -10,6 +10,10 @@ Items (one table, one key attribute):
 - ``audit#<app>#<execution>``: one append-only record per runbook execution.
 - ``heartbeat#<app>#<region>``: when that region's reconciler last ran (data freshness:
   the other region reads it from its own replica).
+- ``promotion#<app>#<epoch>``: the database promotion issued under that lock epoch, claimed
+  with a condition before the call, so a retried or concurrent promote never sends it twice.
+- ``trigger#<app>#<region>#<event id>``: every event the monitor received, written once;
+  a duplicate delivery increments ``deliveries`` on the first record.
 
 Every call names the region whose replica it reads or writes, so a step can stay in
 its own (target) region: the data plane of the global table, no control plane.
@@ -34,6 +38,7 @@ _DESERIALIZER = TypeDeserializer()
 
 
 MEMORY_VERSION = "version"  # optimistic-concurrency counter of the monitor's memory item
+PROMOTION_REFUSED = "refused"  # a promotion record's outcome when AWS refused the call: it may be claimed again
 
 
 class LockHeldError(RuntimeError):
@@ -115,6 +120,22 @@ class StateStore(Protocol):
 
     def read_heartbeat(self, region: str, *, of_region: str) -> str | None:
         """``of_region``'s last heartbeat as ``region``'s replica has it."""
+        ...
+
+    def claim_promotion(self, region: str, *, epoch: int, record: dict[str, Any]) -> bool:
+        """Record the promotion about to be issued at ``epoch``; False when one already is
+        (claimed and not refused)."""
+        ...
+
+    def settle_promotion(self, region: str, *, epoch: int, record: dict[str, Any]) -> None:
+        """Replace the promotion record of ``epoch`` with its outcome."""
+        ...
+
+    def read_promotion(self, region: str, *, epoch: int) -> dict[str, Any] | None: ...
+
+    def record_trigger(self, region: str, *, event_id: str, record: dict[str, Any], at: str) -> bool:
+        """Record one event the monitor received; False (and ``deliveries`` incremented on
+        the existing record) when the event was recorded before: a duplicate delivery."""
         ...
 
 
@@ -269,3 +290,42 @@ class DynamoStateStore:
     def read_heartbeat(self, region: str, *, of_region: str) -> str | None:
         item = self._get(region, self._names.heartbeat_key(of_region))
         return str(item["at"]) if item else None
+
+    # -- promotion (promote's idempotency record) ----------------------------------------
+    def claim_promotion(self, region: str, *, epoch: int, record: dict[str, Any]) -> bool:
+        return self._put(
+            region,
+            {**record, KEY: self._names.promotion_key(epoch), "epoch": epoch},
+            condition="attribute_not_exists(#pk) OR #outcome = :refused",
+            ExpressionAttributeNames={"#pk": KEY, "#outcome": "outcome"},
+            ExpressionAttributeValues={":refused": {"S": PROMOTION_REFUSED}},
+        )
+
+    def settle_promotion(self, region: str, *, epoch: int, record: dict[str, Any]) -> None:
+        self._put(region, {**record, KEY: self._names.promotion_key(epoch), "epoch": epoch})
+
+    def read_promotion(self, region: str, *, epoch: int) -> dict[str, Any] | None:
+        item = self._get(region, self._names.promotion_key(epoch))
+        if item is not None:
+            item.pop(KEY)
+        return item
+
+    # -- monitor triggers ------------------------------------------------------------------
+    def record_trigger(self, region: str, *, event_id: str, record: dict[str, Any], at: str) -> bool:
+        key = self._names.trigger_key(region, event_id)
+        first = self._put(
+            region,
+            {**record, KEY: key, "deliveries": 1, "recorded_at": at},
+            condition="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": KEY},
+        )
+        if first:
+            return True
+        dynamodb, table = self._table(region)
+        dynamodb.update_item(
+            TableName=table,
+            Key={KEY: {"S": key}},
+            UpdateExpression="ADD deliveries :one SET last_delivered_at = :at",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":at": {"S": at}},
+        )
+        return False

@@ -2,7 +2,8 @@
 alarm state changes (EventBridge); evaluates the other region and acts (see
 switchyard.monitor). Any other event is rejected before anything is read or written.
 Without a desired state it evaluates nothing, logs an ERROR and counts
-``DesiredStateMissing`` (the alarm)."""
+``DesiredStateMissing`` (the alarm). Every trigger is recorded with its EventBridge id and
+time (``trigger#<app>#<region>#<event id>``), duplicates and late events included."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from switchyard.handlers.observability import (
     report_desired_state_unavailable,
     tracer,
 )
-from switchyard.monitor import evaluate_once
+from switchyard.monitor import TRIGGER_DUPLICATE, respond_to_trigger, trigger_from_event
 
 
 class MonitorTrigger(EventBridgeModel):
@@ -43,11 +44,22 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
     metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
     trigger = parse_event(MonitorTrigger, event, InvalidMonitorEventError, "a monitor trigger")
     resolved = handler_deps(deps)
+    received = trigger_from_event(trigger.id, trigger.time, trigger.detail_type, trigger.source, trigger.detail)
     with calls_attributed_to(resolved, MONITOR):
-        outcome = evaluate_once(resolved)
+        outcome = respond_to_trigger(resolved, received)
     if outcome.desired_state is not None:
         report_desired_state_unavailable(outcome.desired_state, function=MONITOR)
-    logger.info("monitor evaluated", extra={"trigger": trigger.detail_type, **outcome.as_dict()})
+    logger.info(
+        "monitor evaluated",
+        extra={
+            "trigger": trigger.detail_type,
+            "event_id": trigger.id,
+            "event_time": trigger.time.isoformat(),
+            **outcome.as_dict(),
+        },
+    )
+    if outcome.trigger_record == TRIGGER_DUPLICATE:
+        metrics.add_metric(name="DuplicateTrigger", unit=MetricUnit.Count, value=1)
     if outcome.decision is not None:
         metrics.add_metric(name=metric_name("Decision", outcome.decision.value), unit=MetricUnit.Count, value=1)
     if outcome.started_execution:

@@ -5,19 +5,48 @@ writer is reachable (RPO 0), else ``failover_global_cluster`` with allow-data-lo
 
 Data-losing promotions (an RDS replica promotion in a failover, an Aurora failover) are
 gated on the RPO budget: with the lag above budget or unknown and no ``approval`` in the
-state document, this step refuses (``needs_human``) whatever the state machine did. A
+state document, this step refuses (``needs_human``) whatever the state machine did; an
+approval present must hold (four eyes, age, accepted lag: runbook_state.approval_problems). A
 planned switchover waits until the fenced primary's last writes replicated: it polls
 within the invocation, then raises a retryable error for the state machine's Retry.
+
+A promotion is sent at most once per lock epoch, across retries, timeouts and concurrent
+invocations: the step observes first (already the writer: NOOP; AWS shows a promotion in
+progress: wait, via a retryable error), then claims the epoch's promotion record in the
+state table with a condition before it sends the request, and settles the record with the
+outcome. A retry that finds the record claimed and AWS showing nothing yet waits for the
+promotion to become visible (describe can lag the accepted request), and hands the run to
+a human if it never does. Only an answer proving AWS did not take the request (throttled,
+never sent, refused) frees the record for another attempt.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from switchyard.adapters.database import (
+    AURORA_FAILOVER,
+    AURORA_SWITCHOVER,
+    RDS_PROMOTION,
+    DatabaseStatus,
+    request_not_accepted,
+)
+from switchyard.adapters.state import PROMOTION_REFUSED
 from switchyard.deps import RunbookDeps
 from switchyard.model import Severity, StepResult, StepStatus
 from switchyard.retry import is_retryable
-from switchyard.runbook_state import RunbookState
+from switchyard.runbook_state import RunbookState, approval_problems
 from switchyard.steps._common import RetryableStepError, StepRun, start
 from switchyard.steps.gates import data_loss_gate
+
+# How long a promotion recorded as sent may stay invisible (describe showing the replica
+# available, not promoting) before a human is asked: AWS's describe calls are eventually
+# consistent, so a promotion it accepted can take a moment to show.
+PROMOTION_VISIBLE_WITHIN_SECONDS = 300.0
+PROMOTION_ISSUING = "issuing"  # claimed; the request is being sent (or the sender died)
+PROMOTION_ACCEPTED = "accepted"  # AWS answered the request with success
+PROMOTION_UNKNOWN = "unknown"  # the request failed in a way that may follow acceptance (read timeout, 5xx)
 
 
 def promote_standby_database(state: RunbookState, deps: RunbookDeps) -> StepResult:
@@ -31,21 +60,106 @@ def promote_standby_database(state: RunbookState, deps: RunbookDeps) -> StepResu
     if not target.exists:
         run.finding("target-database", Severity.BLOCKER, f"no database {target.identifier} in {run.target}")
         return run.finish(StepStatus.NEEDS_HUMAN, f"no database to promote in {run.target}")
+    if target.promotion_in_progress:
+        return _wait_for_running_promotion(run, target)
+    epoch = _epoch(run)
+    recorded = deps.state.read_promotion(run.target, epoch=epoch)
+    run.observed["promotion_record"] = recorded
+    if recorded is not None and recorded.get("outcome") != PROMOTION_REFUSED:
+        return _await_recorded_promotion(run, target, recorded)
     reachable = _primary_reachable(run)
     run.observed["primary_reachable"] = reachable
     refusal = _refuse_unsafe_promotion(run, target.replication_lag_seconds, reachable=reachable)
-    if refusal is not None:
-        return refusal
+    return refusal or _issue_promotion(run, target, epoch, reachable=reachable)
+
+
+def _wait_for_running_promotion(run: StepRun, target: DatabaseStatus) -> StepResult:
+    """AWS shows a promotion running (this run's, sent by an invocation that timed out, or
+    anyone's): never send another. Poll within this invocation (``deps.readiness`` bounds
+    it), then hand the wait to the state machine's Retry."""
+    polling, deps = run.deps.readiness, run.deps
+    run.observed["promotion_in_progress"] = target.promotion_in_progress
+    for _ in range(polling.attempts):
+        deps.sleep(polling.interval_seconds)
+        target = deps.database.describe(run.target)
+        if target.writable:
+            run.observed["target_database"] = target.as_observed()
+            return run.finish(StepStatus.NOOP, f"{target.identifier} is the writer: the running promotion finished")
+        if not target.promotion_in_progress:
+            break
+    raise RetryableStepError(
+        f"promotion in progress, not sending another: {target.promotion_in_progress or target.status}"
+    )
+
+
+def _epoch(run: StepRun) -> int:
+    """The lock epoch this run works under (the promotion record's key)."""
+    return run.state.epoch if run.state.epoch is not None else 0
+
+
+def _issue_promotion(run: StepRun, target: DatabaseStatus, epoch: int, *, reachable: bool) -> StepResult:
+    """Claim the epoch's promotion, send it once, and record what AWS answered."""
+    deps = run.deps
+    record: dict[str, Any] = {
+        "operation": _operation(run, reachable=reachable),
+        "execution": run.state.execution,
+        "target_region": run.target,
+        "database": target.identifier,
+        "issued_at": deps.now_iso(),
+        "outcome": PROMOTION_ISSUING,
+    }
+    if not deps.state.claim_promotion(run.target, epoch=epoch, record=record):
+        raise RetryableStepError(f"another invocation is sending the promotion of epoch {epoch}; not sending it again")
     try:
         operation = deps.database.promote(run.target, primary_reachable=reachable)
     except Exception as exc:
+        not_taken = request_not_accepted(exc) or not is_retryable(exc)
+        outcome = PROMOTION_REFUSED if not_taken else PROMOTION_UNKNOWN
+        deps.state.settle_promotion(
+            run.target, epoch=epoch, record={**record, "outcome": outcome, "error": f"{type(exc).__name__}: {exc}"}
+        )
         if is_retryable(exc):
             raise  # the step handler makes it a RetryableStepError for the state machine's Retry
         run.finding("promote", Severity.BLOCKER, f"{type(exc).__name__}: {exc}")
         return run.finish(StepStatus.NEEDS_HUMAN, f"promotion of {target.identifier} failed: {exc}")
-    run.did(f"{operation} {target.identifier}", "promoted standby database", operation=operation, db=target.identifier)
+    deps.state.settle_promotion(
+        run.target, epoch=epoch, record={**record, "operation": operation, "outcome": PROMOTION_ACCEPTED}
+    )
+    run.did(
+        f"{operation} {target.identifier}",
+        "promoted standby database",
+        operation=operation,
+        db=target.identifier,
+        promotion_epoch=epoch,
+    )
     run.observed["operation"] = operation
     return run.finish(StepStatus.DONE, f"{operation} started for {target.identifier}")
+
+
+def _operation(run: StepRun, *, reachable: bool) -> str:
+    if run.deps.config.database.engine == "rds-postgres":
+        return RDS_PROMOTION
+    return AURORA_SWITCHOVER if reachable else AURORA_FAILOVER
+
+
+def _await_recorded_promotion(run: StepRun, target: DatabaseStatus, recorded: dict[str, Any]) -> StepResult:
+    """This epoch's promotion was sent (or may have been) and AWS shows neither it running
+    nor its result: wait for it to show, never send it twice; past the visibility window,
+    a human decides."""
+    operation, issued_at, outcome = recorded.get("operation"), str(recorded.get("issued_at")), recorded.get("outcome")
+    waited = (run.deps.clock() - datetime.fromisoformat(issued_at)).total_seconds()
+    if waited < PROMOTION_VISIBLE_WITHIN_SECONDS:
+        raise RetryableStepError(
+            f"promotion in progress: {operation} sent at {issued_at} ({outcome}) under epoch {_epoch(run)} "
+            f"is not visible on {target.identifier} yet; not sending it again"
+        )
+    message = (
+        f"{operation} was sent at {issued_at} ({outcome}) under epoch {_epoch(run)}, but {target.identifier} "
+        f"shows no promotion after {int(waited)}s (status {target.status}): check the database, promote it by "
+        "hand if it is still a replica, then start a new run"
+    )
+    run.finding("promotion-not-visible", Severity.BLOCKER, message, promotion=recorded)
+    return run.finish(StepStatus.NEEDS_HUMAN, message)
 
 
 def _primary_reachable(run: StepRun) -> bool:
@@ -82,13 +196,35 @@ def _refuse_unsafe_promotion(run: StepRun, lag: float | None, *, reachable: bool
         if rds_engine and lag != 0:
             lag = _wait_for_catch_up(run, lag)
         run.observed["replication_lag_seconds"] = lag
-        return None
+        return _refuse_unacceptable_approval(run, lag, data_losing=False)
     data_losing = rds_engine or not reachable
     gate = data_loss_gate(lag, deps.config.rpo_budget_seconds) if data_losing else None
     run.observed.update({"data_losing": data_losing, "replication_lag_seconds": lag})
     if gate and state.approval is None:
         run.finding("rpo", Severity.BLOCKER, f"{gate}: a human must approve", replication_lag_seconds=lag)
         return run.finish(StepStatus.NEEDS_HUMAN, f"refused a data-losing promotion: {gate}")
-    if gate and state.approval is not None:
-        run.observed["approval"] = state.approval.model_dump(mode="json")
+    return _refuse_unacceptable_approval(run, lag, data_losing=data_losing)
+
+
+def _refuse_unacceptable_approval(run: StepRun, lag: float | None, *, data_losing: bool) -> StepResult | None:
+    """A needs-human result when the approval in the state document does not hold now:
+    approved by the requester where four eyes are required, too old, or for a smaller lag
+    than the one measured now (switchyard.runbook_state.approval_problems, which the CLI
+    checks too). No approval: nothing to check here (the RPO gate above decides)."""
+    approval, deps = run.state.approval, run.deps
+    if approval is None:
+        return None
+    run.observed["approval"] = approval.model_dump(mode="json")
+    problems = approval_problems(
+        approval,
+        run.state.request,
+        data_losing=data_losing,
+        measured_lag_seconds=lag,
+        now=deps.clock(),
+        max_age_seconds=deps.config.approvals.max_age_seconds,
+    )
+    for problem in problems:
+        run.finding("approval", Severity.BLOCKER, problem, replication_lag_seconds=lag)
+    if problems:
+        return run.finish(StepStatus.NEEDS_HUMAN, f"refused the approval: {'; '.join(problems)}")
     return None

@@ -101,4 +101,47 @@ def test_operators_write_only_the_runbook_lock_item(built, statements) -> None:
     # THEN there is one, updating only the item whose partition key is the lock (break-glass unlock)
     (write,) = writes
     assert as_list(write["Action"]) == ["dynamodb:UpdateItem"]
-    assert write["Condition"] == {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [given.names.lock_key]}}
+    assert write["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [given.names.lock_key]},
+        **MFA,
+    }
+
+
+MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+MUTATING_OPERATOR_ACTIONS = [
+    "states:StartExecution",
+    "states:StopExecution",
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
+    "dynamodb:UpdateItem",
+]
+
+
+def statements_allowing(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [statement for statement in statements if action in as_list(statement["Action"])]
+
+
+@pytest.mark.parametrize("action", MUTATING_OPERATOR_ACTIONS)
+def test_every_mutating_operator_call_requires_mfa_in_the_policy_itself(statements, action: str) -> None:
+    # GIVEN the operator policy (which teams may attach without the role's MFA trust policy)
+    allowing = statements_allowing(statements, action)
+    # THEN every statement allowing a mutating call asks for MFA with Bool: an absent key
+    # (long-term access keys) does not match, so the call is denied (BoolIfExists would allow it)
+    assert allowing
+    for statement in allowing:
+        assert statement["Condition"]["Bool"] == MFA["Bool"], statement
+        assert not any(operator.startswith("BoolIfExists") for operator in statement["Condition"])
+
+
+def test_mutating_calls_never_share_a_statement_with_reads(statements) -> None:
+    # GIVEN the statements that carry the MFA condition
+    with_mfa = [statement for statement in statements if statement.get("Condition", {}).get("Bool") == MFA["Bool"]]
+    # THEN they hold only mutating actions: watching a run needs no MFA prompt, changing one does
+    actions = {action for statement in with_mfa for action in as_list(statement["Action"])}
+    assert actions == set(MUTATING_OPERATOR_ACTIONS)
+
+
+@pytest.mark.parametrize("action", ["states:DescribeExecution", "states:GetExecutionHistory", "dynamodb:GetItem"])
+def test_reading_needs_no_mfa_condition(statements, action: str) -> None:
+    assert all("Condition" not in statement for statement in statements_allowing(statements, action))
