@@ -209,7 +209,27 @@ def _elapsed(started: str, now: datetime) -> float:
     return (now - datetime.fromisoformat(started)).total_seconds()
 
 
-class ModelledRdsPromotion(RdsReplicaDatabase):
+class ModelledPromotionTiming:
+    """What both promotion models share: a bookkeeping client for moto (its calls are not
+    in the call history), the clock, and how long a modelled promotion runs."""
+
+    def __init__(
+        self,
+        config: EnvironmentConfig,
+        clients: ClientFactory,
+        lag: ReplicationLagReader,
+        bookkeeping: ClientFactory,
+        *,
+        clock: Clock | None = None,
+        promotion_seconds: float = 0.0,
+    ) -> None:
+        super().__init__(config, clients, lag)  # type: ignore[call-arg]  # the engine adapter's
+        self._bookkeeping = bookkeeping
+        self._clock = clock or lag.clock
+        self._promotion_seconds = promotion_seconds
+
+
+class ModelledRdsPromotion(ModelledPromotionTiming, RdsReplicaDatabase):
     """RDS replica promotion as real RDS runs it, over moto's state.
 
     Measured on moto 5.2.5: ``promote_read_replica`` succeeds at once, describe keeps
@@ -225,21 +245,6 @@ class ModelledRdsPromotion(RdsReplicaDatabase):
     ``Exception`` (refused, throttled, never sent): a function that dies after sending it
     (the harness raises a ``BaseException`` for that) leaves RDS promoting.
     """
-
-    def __init__(
-        self,
-        config: EnvironmentConfig,
-        clients: ClientFactory,
-        lag: ReplicationLagReader,
-        bookkeeping: ClientFactory,
-        *,
-        clock: Clock | None = None,
-        promotion_seconds: float = 0.0,
-    ) -> None:
-        super().__init__(config, clients, lag)
-        self._bookkeeping = bookkeeping
-        self._clock = clock or lag.clock
-        self._promotion_seconds = promotion_seconds
 
     def _accepted_at(self, region: str, instance: dict[str, Any]) -> str | None:
         """When RDS accepted this instance's promotion. The tag's value names the instance's
@@ -386,7 +391,7 @@ class AuroraGlobalDatabase:
         return AURORA_FAILOVER
 
 
-class ModelledAuroraGlobalFailover(AuroraGlobalDatabase):
+class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase):
     """Aurora global switchover/failover as a model over moto's stored clusters.
 
     Measured on moto 5.2.5: ``switchover_global_cluster`` and ``failover_global_cluster``
@@ -400,21 +405,6 @@ class ModelledAuroraGlobalFailover(AuroraGlobalDatabase):
     writer tag moves (real Aurora takes minutes). A request while one runs is refused with
     ``InvalidGlobalClusterStateFault``, as Aurora does, and recorded.
     """
-
-    def __init__(
-        self,
-        config: EnvironmentConfig,
-        clients: ClientFactory,
-        lag: ReplicationLagReader,
-        bookkeeping: ClientFactory,
-        *,
-        clock: Clock | None = None,
-        promotion_seconds: float = 0.0,
-    ) -> None:
-        super().__init__(config, clients, lag)
-        self._bookkeeping = bookkeeping
-        self._clock = clock or lag.clock
-        self._promotion_seconds = promotion_seconds
 
     def _tags(self, arn: str) -> dict[str, str]:
         client = self._bookkeeping.client("rds", arn.split(":")[3])
