@@ -53,6 +53,7 @@ class ControllerStack(cdk.Stack):
                 "State",
                 table_name=names.state_table,
                 replica_region=config.regions.standby,
+                witness_region=config.regions.witness,
                 deletion_protection=config.database.deletion_protection,
             )
             seed = DesiredStateSeed(self, "DesiredStateSeed", region=self.region_scope)

@@ -24,6 +24,15 @@ CERTIFICATE_ARN_PATTERN = (
     r"arn:aws:acm:{region}:{account}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}"
 )
 
+# DynamoDB multi-Region strong consistency (MRSC): the state table's two replicas and its
+# witness must all be regions of ONE of these sets (AWS::DynamoDB::GlobalTable
+# GlobalTableWitness, CloudFormation template reference; DESIGN.md).
+MRSC_REGION_SETS: dict[str, tuple[str, ...]] = {
+    "US": ("us-east-1", "us-east-2", "us-west-2"),
+    "EU": ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"),
+    "AP": ("ap-northeast-1", "ap-northeast-2", "ap-northeast-3"),
+}
+
 Region = Annotated[str, Field(pattern=REGION_PATTERN, description="AWS region code, e.g. us-east-1")]
 DatabaseEngine = Literal["rds-postgres", "aurora-postgres"]
 Mode = Literal["automatic", "manual"]
@@ -37,18 +46,66 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def mrsc_region_set(region: str) -> str | None:
+    """The name of the MRSC region set ``region`` belongs to, or None outside every set."""
+    return next((name for name, members in MRSC_REGION_SETS.items() if region in members), None)
+
+
+def _allowed_sets() -> str:
+    return "; ".join(f"{name}: {', '.join(members)}" for name, members in MRSC_REGION_SETS.items())
+
+
 class Regions(_Strict):
-    """The two regions of the warm-standby pair. Roles here are the *deployed* roles;
-    which region is active at run time lives in the desired-state table."""
+    """The two regions of the warm-standby pair and the state table's witness. Roles here
+    are the *deployed* roles; which region is active at run time lives in the desired-state
+    table.
+
+    The witness holds no readable copy of the table: it only votes, so that a write (and a
+    strongly consistent read) in either replica region reaches a majority of three while the
+    other replica region is unreachable. DynamoDB accepts it only as a third region of the
+    replicas' MRSC region set, which is checked here, before synth.
+    """
 
     primary: Region
     standby: Region
+    witness: Region = Field(description="the state table's MRSC witness region: a third region of the pair's set")
 
     @model_validator(mode="after")
     def _distinct(self) -> Regions:
         if self.primary == self.standby:
             raise ValueError(f"standby must differ from primary (both are {self.primary!r})")
         return self
+
+    @model_validator(mode="after")
+    def _one_mrsc_region_set(self) -> Regions:
+        """Primary, standby and witness: three distinct regions of one MRSC region set."""
+        region_set = mrsc_region_set(self.primary)
+        if region_set is None:
+            raise ValueError(
+                f"field 'regions.primary': {self.primary!r} is in no DynamoDB multi-Region strong consistency "
+                f"region set, so the state table cannot be strongly consistent there (allowed: {_allowed_sets()})"
+            )
+        allowed = ", ".join(MRSC_REGION_SETS[region_set])
+        if mrsc_region_set(self.standby) != region_set:
+            raise ValueError(
+                f"field 'regions.standby': {self.standby!r} is not in the primary's MRSC region set "
+                f"{region_set} (allowed: {allowed})"
+            )
+        if self.witness in self.pair:
+            raise ValueError(
+                f"field 'regions.witness': {self.witness!r} is also the {self._role_name(self.witness)}; the witness "
+                f"must be a third region of the {region_set} MRSC region set (allowed: "
+                f"{', '.join(r for r in MRSC_REGION_SETS[region_set] if r not in self.pair)})"
+            )
+        if mrsc_region_set(self.witness) != region_set:
+            raise ValueError(
+                f"field 'regions.witness': {self.witness!r} is not in the primary's MRSC region set "
+                f"{region_set} (allowed: {', '.join(r for r in MRSC_REGION_SETS[region_set] if r not in self.pair)})"
+            )
+        return self
+
+    def _role_name(self, region: str) -> str:
+        return "primary" if region == self.primary else "standby"
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -221,8 +278,9 @@ def _describe(exc: ValidationError) -> str:
             message = "unknown field"
         elif error["type"] == "missing":
             message = "required field is missing"
-        # a whole-model check names its own field ("field 'dns.certificate_arns': ...")
-        lines.append(message if not error["loc"] and message.startswith("field '") else f"field '{field}': {message}")
+        # a whole-model check names its own field ("field 'dns.certificate_arns': ...",
+        # "field 'regions.witness': ...", raised by the model at "regions")
+        lines.append(message if message.startswith("field '") else f"field '{field}': {message}")
     return "; ".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""The desired-state and lock table, a DynamoDB global table shared by both regions."""
+"""The desired-state and lock table: a DynamoDB global table in multi-Region strong
+consistency (MRSC), shared by both regions and voted on by a witness region."""
 
 from __future__ import annotations
 
@@ -10,10 +11,24 @@ from switchyard.contract import STATE_TABLE_KEY
 
 
 class StateTable(Construct):
-    """The global table created in the primary region with a standby replica.
+    """The global table created in the primary region with a standby replica and a witness.
 
     Its key schema is the one the controller's state adapter reads and writes (one string
     partition key, ``switchyard.contract.STATE_TABLE_KEY``; every item is addressed by it alone).
+
+    MRSC (two replicas + one witness, all of one region set, checked by
+    ``switchyard.config.Regions``): a write, or a strongly consistent read, succeeds only
+    once a majority of the three regions has it, so a conditional write on the lock, the
+    epoch or the desired state holds across regions, and a replica cut off from both others
+    fails instead of diverging. What MRSC does not support shapes the table (see
+    docs/architecture.md, "State table consistency"):
+
+    - no Time to Live: none is set (the monitor's ``trigger#`` records keep ``expires_at``
+      as data only; nothing deletes them);
+    - no transactions, no local secondary indexes: none are used or defined;
+    - no stream is needed for replication (MRSC does not replicate through streams): none;
+    - the mode is fixed at creation and the table must be empty then: the seed writes the
+      desired state only after the table exists (``DesiredStateSeed`` depends on it).
 
     Encrypted with the AWS-managed DynamoDB key: a customer-managed key would need the
     standby replica's key ARN, which is random and so not derivable from configuration.
@@ -26,6 +41,7 @@ class StateTable(Construct):
         *,
         table_name: str,
         replica_region: str,
+        witness_region: str,
         deletion_protection: bool,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -40,6 +56,8 @@ class StateTable(Construct):
                 point_in_time_recovery_enabled=True
             ),
             deletion_protection=deletion_protection,
+            multi_region_consistency=dynamodb.MultiRegionConsistency.STRONG,
             replicas=[dynamodb.ReplicaTableProps(region=replica_region)],
+            witness_region=witness_region,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )

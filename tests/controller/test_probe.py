@@ -251,7 +251,7 @@ def test_a_probe_that_did_not_run_is_missing_data() -> None:
 def test_an_unreachable_probe_and_a_stale_heartbeat_fail_a_dark_region_over_and_say_why() -> None:
     # GIVEN a dark primary: its alarms and Route 53's API unreadable (missing), the standby's
     # probe unreachable and the primary's replicated heartbeat ten minutes old
-    detection, regions = Detection(), Regions(primary="us-east-1", standby="us-west-2")
+    detection, regions = Detection(), Regions(primary="us-east-1", standby="us-west-2", witness="us-east-2")
     desired = DesiredView(active_region="us-east-1", epoch=0, fenced_region=None, last_change_at=None)
     start, memory = datetime(2026, 11, 24, 12, 0, tzinfo=UTC), MonitorMemory()
     unreachable = ProbeResult(ProbeOutcome.UNREACHABLE, "timed out after 3s")

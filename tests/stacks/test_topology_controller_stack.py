@@ -52,6 +52,31 @@ def test_the_primary_owns_the_global_state_table_with_a_standby_replica(topology
     assert {replica["Region"] for replica in table["Replicas"]} == set(topology.config.regions.pair)
 
 
+@pytest.mark.parametrize(("environment", "witness"), [("dev", "us-east-2"), ("prod", "eu-west-3")])
+def test_the_state_table_is_strongly_consistent_across_regions_with_the_configured_witness(
+    request: pytest.FixtureRequest, environment: str, witness: str
+) -> None:
+    # GIVEN an environment's primary controller stack
+    topology: Topology = request.getfixturevalue(f"topology_{environment}")
+    table = only_resource(topology.template_json("controller", "primary"), "AWS::DynamoDB::GlobalTable")
+    # THEN the table is MRSC (the lock and epoch are linearizable across regions) with the
+    # configured witness, a third region outside the pair: two replicas + one witness
+    assert table["MultiRegionConsistency"] == "STRONG"
+    assert table["GlobalTableWitnesses"] == [{"Region": witness}]
+    assert topology.config.regions.witness == witness
+    assert witness not in {replica["Region"] for replica in table["Replicas"]}
+
+
+def test_the_state_table_uses_nothing_mrsc_does_not_support(topology: Topology) -> None:
+    # GIVEN the global table
+    table = only_resource(topology.template_json("controller", "primary"), "AWS::DynamoDB::GlobalTable")
+    # THEN it has no Time to Live and no local secondary index (MRSC supports neither)
+    # and on-demand billing, so no replica needs a capacity setting
+    assert "TimeToLiveSpecification" not in table
+    assert "LocalSecondaryIndexes" not in table
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
 def test_the_state_table_is_encrypted_and_recoverable_in_every_replica(topology: Topology) -> None:
     # GIVEN the global table  THEN it is encrypted at rest and every replica has point-in-time recovery
     table = only_resource(topology.template_json("controller", "primary"), "AWS::DynamoDB::GlobalTable")

@@ -94,3 +94,68 @@ def test_other_region_rejects_regions_outside_the_pair() -> None:
     assert dev.regions.other(dev.regions.primary) == dev.regions.standby
     with pytest.raises(ValueError, match="not one of the configured pair"):
         dev.regions.other("ap-south-1")
+
+
+# -- the state table's MRSC regions (primary, standby, witness: three of one region set) ----
+@pytest.mark.parametrize(
+    ("regions", "message"),
+    [
+        # the witness is required: without it the table cannot be strongly consistent with two replicas
+        ({"primary": "us-east-1", "standby": "us-west-2"}, r"field 'regions\.witness': required field is missing"),
+        # the witness must be a third region, not one of the replicas
+        (
+            {"primary": "us-east-1", "standby": "us-west-2", "witness": "us-east-1"},
+            r"field 'regions\.witness': 'us-east-1' is also the primary; .*US MRSC region set \(allowed: us-east-2\)",
+        ),
+        (
+            {"primary": "us-east-1", "standby": "us-west-2", "witness": "us-west-2"},
+            r"field 'regions\.witness': 'us-west-2' is also the standby; .*\(allowed: us-east-2\)",
+        ),
+        # the witness must be in the replicas' set
+        (
+            {"primary": "us-east-1", "standby": "us-west-2", "witness": "eu-west-3"},
+            r"field 'regions\.witness': 'eu-west-3' is not in the primary's MRSC region set US \(allowed: us-east-2\)",
+        ),
+        # the standby must be in the primary's set (a US + EU pair cannot share an MRSC table)
+        (
+            {"primary": "us-east-1", "standby": "eu-west-1", "witness": "us-east-2"},
+            r"field 'regions\.standby': 'eu-west-1' is not in the primary's MRSC region set US "
+            r"\(allowed: us-east-1, us-east-2, us-west-2\)",
+        ),
+        # the primary must be in some set at all
+        (
+            {"primary": "ca-central-1", "standby": "us-west-2", "witness": "us-east-2"},
+            r"field 'regions\.primary': 'ca-central-1' is in no DynamoDB multi-Region strong consistency region set"
+            r".*\(allowed: US: us-east-1, us-east-2, us-west-2; EU: .*; AP: ",
+        ),
+        # a witness that is no region code at all fails on the pattern, like the other regions
+        (
+            {"primary": "us-east-1", "standby": "us-west-2", "witness": "ohio"},
+            r"field 'regions\.witness': String should match",
+        ),
+    ],
+)
+def test_state_table_regions_must_be_three_regions_of_one_mrsc_set(regions: dict[str, str], message: str) -> None:
+    # GIVEN the dev environment with these regions (certificates follow the pair, so only regions are wrong)
+    raw = _raw()
+    raw["regions"] = regions
+    raw["dns"]["certificate_arns"] = {
+        region: f"arn:aws:acm:{region}:111111111111:certificate/11111111-1111-4111-8111-111111111111"
+        for region in (regions["primary"], regions["standby"])
+    }
+
+    # WHEN it is parsed THEN the error names the environment, the field and the allowed regions
+    with pytest.raises(ConfigError, match=r"environment 'dev' \(test\.toml\): .*" + message):
+        parse_environment("dev", raw, source="test.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("dev", ("us-east-1", "us-west-2", "us-east-2")), ("prod", ("eu-west-1", "eu-central-1", "eu-west-3"))],
+)
+def test_shipped_environments_name_a_witness_of_their_pairs_set(name: str, expected: tuple[str, str, str]) -> None:
+    # GIVEN a shipped environment WHEN it is loaded
+    regions = load_environment(name).regions
+
+    # THEN its state table spans the pair plus a witness, three regions of one MRSC set
+    assert (regions.primary, regions.standby, regions.witness) == expected

@@ -22,7 +22,7 @@ from switchyard.decision import (
 from switchyard.model import Decision
 
 PRIMARY, STANDBY = "us-east-1", "us-west-2"
-REGIONS = Regions(primary=PRIMARY, standby=STANDBY)
+REGIONS = Regions(primary=PRIMARY, standby=STANDBY, witness="us-east-2")
 DETECTION = Detection(quorum=2, fail_after_evaluations=3, recover_after_evaluations=5, dwell_seconds=120)
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 STEADY = DesiredView(active_region=PRIMARY, epoch=0, fenced_region=None, last_change_at=START - timedelta(days=1))

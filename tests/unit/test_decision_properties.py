@@ -24,7 +24,7 @@ from switchyard.decision import (
 from switchyard.model import Decision
 
 PAIR = ("us-east-1", "us-west-2")
-REGIONS = Regions(primary=PAIR[0], standby=PAIR[1])
+REGIONS = Regions(primary=PAIR[0], standby=PAIR[1], witness="us-east-2")
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 detections = st.builds(
