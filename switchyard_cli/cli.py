@@ -80,8 +80,8 @@ class Session:
         print(line, file=self.out, flush=True)
 
     def execution_arn(self, region: str, name: str) -> str:
-        machine = self.names.state_machine_arn(region)
-        return f"{machine.replace(':stateMachine:', ':execution:')}:{name}"
+        """``name`` in ``region``'s runbook; an execution ARN is returned as it is."""
+        return name if name.startswith("arn:") else self.names.execution_arn(region, name)
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -131,7 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     unlock = commands.add_parser("unlock", parents=[common], help="release a lock kept by a failed execution")
     unlock.add_argument("--region", required=True, help="the region whose table replica to write")
-    unlock.add_argument("--execution", required=True, help="the failed execution that holds the lock")
+    unlock.add_argument(
+        "--execution",
+        required=True,
+        help="the failed execution that holds the lock: its name in --region's runbook, or its ARN (status shows it)",
+    )
     unlock.add_argument("--reason", required=True, help="why it is safe to release")
     unlock.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
@@ -438,14 +442,16 @@ def run_unlock(args: argparse.Namespace, session: Session) -> ExitCode:
     if lock is None or not lock.held:
         session.say("the lock is not held; nothing to do")
         return ExitCode.OK
-    if lock.holder != args.execution:
-        raise CliError(ExitCode.USAGE, f"the lock is held by {lock.holder!r}, not {args.execution!r}")
-    sfn = session.client("stepfunctions", args.region)
-    status = sfn.describe_execution(executionArn=session.execution_arn(args.region, args.execution))["status"]
+    # The holder is an execution ARN (unique across regions): a name means --region's runbook.
+    holder = session.execution_arn(args.region, args.execution)
+    if lock.holder != holder:
+        raise CliError(ExitCode.USAGE, f"the lock is held by {lock.holder!r}, not {holder!r}")
+    sfn = session.client("stepfunctions", holder.split(":")[3])  # the region the execution runs in
+    status = sfn.describe_execution(executionArn=holder)["status"]
     if status == "RUNNING":
         raise CliError(ExitCode.USAGE, f"{args.execution} is still running; it releases its own lock")
     confirm(session, args, f"release the lock of {args.execution} ({status}, epoch {lock.epoch})", expected="unlock")
-    released = store.release_lock(args.region, holder=args.execution, now=datetime.now(UTC).isoformat())
+    released = store.release_lock(args.region, holder=holder, now=datetime.now(UTC).isoformat())
     session.say(f"released the lock at epoch {lock.epoch}: {args.reason}" if released else "the lock changed; retry")
     return ExitCode.OK if released else ExitCode.AWS_ERROR
 

@@ -249,6 +249,10 @@ class Names:
     def state_machine_arn(self, region: str) -> str:
         return f"arn:aws:states:{region}:{self.account}:stateMachine:{self.state_machine(region)}"
 
+    def execution_arn(self, region: str, name: str) -> str:
+        """One execution of the region's runbook: unique across regions, so it is the lock's holder."""
+        return f"arn:aws:states:{region}:{self.account}:execution:{self.state_machine(region)}:{name}"
+
     def state_machine_executions_arn(self, region: str) -> str:
         """Every execution of the region's runbook (execution names are chosen per run)."""
         return f"arn:aws:states:{region}:{self.account}:execution:{self.state_machine(region)}:*"

@@ -95,7 +95,10 @@ class MonitorOutcome:
 
 
 def execution_name(target_region: str, epoch: int) -> str:
-    """Deterministic: one automatic failover per (target, epoch) can ever start."""
+    """Deterministic: one automatic failover per (target, epoch) can ever start.
+
+    Unique only within the state machine it starts in (the monitor's own region's); the
+    lock's holder is the execution's ARN, which is unique across regions."""
     return f"auto-failover-to-{target_region}-from-epoch-{epoch}"
 
 
@@ -235,7 +238,8 @@ def _start_runbook(
     target = evaluation.target_region or deps.config.regions.other(watched)
     name = execution_name(target, epoch)
     lock = deps.state.read_lock(deps.region)
-    if lock is not None and lock.held and lock.holder != name:
+    # the lock's holder is an execution ARN (RunbookState.holder): this run's, if it already started
+    if lock is not None and lock.held and lock.holder != deps.names.execution_arn(deps.region, name):
         # a run in progress, or stopped for a human with the lock kept: never pile another on
         reason = f"not starting {name}: {lock.holder} holds the runbook lock at epoch {lock.epoch}"
         return replace(outcome, reasons=[*outcome.reasons, reason])

@@ -18,6 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchyard.model import Action, RunbookInput, StepResult
 
 NOTE_MAX_LENGTH = 500
+# A Step Functions execution ARN, ``arn:<partition>:states:<region>:<account>:execution:
+# <state machine>:<execution name>``, the name with the service's character rules (1-80).
+EXECUTION_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}"
+    r":[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$"
+)
 # An approval stamped further in the future than this is refused: a forged future time
 # would otherwise stretch how long it holds.
 MAX_CLOCK_SKEW_SECONDS = 60
@@ -129,8 +135,8 @@ class RunbookState(BaseModel):
     request: RunbookInput
     execution: str | None = Field(
         default=None,
-        pattern=r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$",
-        description="the Step Functions execution name (its character rules)",
+        pattern=EXECUTION_ARN_PATTERN,
+        description="the Step Functions execution ARN ($$.Execution.Id): the lock's holder",
     )
     epoch: int | None = Field(default=None, ge=0)
     results: dict[str, StepResult] = Field(default_factory=dict)
@@ -150,5 +156,13 @@ class RunbookState(BaseModel):
 
     @property
     def holder(self) -> str:
-        """Who holds the lock for this run: the execution name, else the incident id."""
+        """Who holds the lock for this run, and the key of its audit record: the execution ARN.
+
+        Not the execution name: names are unique only within one state machine, and an
+        operator following the runbooks starts ``failover-<incident>`` in either region, so
+        two regions' runs of one incident would share a name and each take "its own" lock.
+        The ARN carries the region and the state machine, and a retried or re-driven step of
+        the same execution keeps it (its epoch comes back). Without an execution (a step run
+        locally, outside a state machine) it is the requester and the incident.
+        """
         return self.execution or f"{self.request.requested_by}:{self.request.incident_id}"

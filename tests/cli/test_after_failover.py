@@ -49,7 +49,8 @@ def test_status_reports_desired_state_lock_and_runs(after_failover: AfterFailove
     code, out = cli("status", "--env", "dev", "--region", "us-west-2")
     assert code == ExitCode.OK, out
     assert "desired: active us-west-2, epoch 1" in out
-    assert "lock: free, last holder failover-INC-9" in out
+    assert "lock: free, last holder arn:aws:states:us-west-2:111111111111:execution:" in out
+    assert "-runbook:failover-INC-9, epoch" in out
     assert "run: failover-INC-9" in out
 
 

@@ -6,6 +6,8 @@ import io
 import threading
 import time
 
+import pytest
+
 from switchyard_cli.cli import ExitCode, main
 from tests.cli.conftest import FAST, cli, failover, signed_in_as, started_input
 from tests.statemachine.conftest import RunbookWorld
@@ -96,8 +98,9 @@ def test_an_accepted_lag_below_the_measured_one_is_refused_before_sending(standb
 
 def test_unlock_releases_a_lock_kept_by_a_finished_execution(standby: RunbookWorld) -> None:
     # GIVEN a finished execution whose lock was kept (as the after-changes failure path does)
-    store = standby.controller.deps(standby.region).state
-    store.acquire_lock(standby.region, holder="failover-INC-7", now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    deps = standby.controller.deps(standby.region)
+    holder = deps.names.execution_arn(standby.region, "failover-INC-7")
+    deps.state.acquire_lock(standby.region, holder=holder, now="2026-01-01T00:00:00+00:00", min_epoch=0)
     standby.runbook.run(standby.request(reason="x"), name="failover-INC-7")  # ends at once: invalid reason
     # WHEN an operator unlocks it
     code, out = cli(
@@ -111,15 +114,20 @@ def test_unlock_releases_a_lock_kept_by_a_finished_execution(standby: RunbookWor
     assert not lock.held
 
 
-def test_unlock_refuses_a_lock_held_by_another_execution(standby: RunbookWorld) -> None:
-    store = standby.controller.deps(standby.region).state
-    store.acquire_lock(standby.region, holder="failover-INC-7", now="2026-01-01T00:00:00+00:00", min_epoch=0)
+@pytest.mark.parametrize(("holder_region", "name"), [("us-west-2", "failover-INC-7"), ("us-east-1", "failover-INC-8")])
+def test_unlock_refuses_a_lock_held_by_another_execution(standby: RunbookWorld, holder_region: str, name: str) -> None:
+    # GIVEN the lock held by another name, or by the same name in the other region's runbook
+    deps = standby.controller.deps(standby.region)
+    holder = deps.names.execution_arn(holder_region, name)
+    deps.state.acquire_lock(standby.region, holder=holder, now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    # WHEN an operator unlocks failover-INC-8 of this region's runbook
     code, out = cli(
         "unlock", "--env", "dev", "--region", "us-west-2", "--execution", "failover-INC-8",
         "--reason", "wrong one", "--yes",
     )  # fmt: skip
+    # THEN it is refused, naming the holder's ARN, and the lock stays
     assert code == ExitCode.USAGE
-    assert "held by 'failover-INC-7'" in out
+    assert f"held by {holder!r}" in out
     lock = standby.lock()
     assert lock is not None
     assert lock.held

@@ -26,6 +26,7 @@ from switchyard.adapters.database import (
 from switchyard.adapters.health import AwsHealthSignals, Probe
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import Names
 from switchyard.decision import ProbeOutcome, ProbeResult
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
 from switchyard.handlers import monitor
@@ -237,7 +238,9 @@ def failover_state(config: EnvironmentConfig, **changes: Any) -> RunbookState:
         incident_id="INC-42",
         requested_by="tests",
     )
-    return RunbookState(request=request, execution=changes.pop("execution", "failover-test-1"), **changes)
+    # the execution ARN the state machine passes ($$.Execution.Id), in the target's runbook
+    execution = changes.pop("execution", Names(config).execution_arn(request.target_region, "failover-test-1"))
+    return RunbookState(request=request, execution=execution, **changes)
 
 
 def _controller(config: EnvironmentConfig) -> Iterator[Controller]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from switchyard.config import ConfigError
+from switchyard.contract import Names
 from switchyard.handlers import monitor, reconciler, runbook, traffic_switch
 from switchyard.handlers.environment import forget_cached_deps, override_deps
 from switchyard.model import DesiredState, StepStatus
@@ -25,7 +26,8 @@ def _document(config: Any, **request_changes: Any) -> dict[str, Any]:
         "requested_by": "alice",
         **request_changes,
     }
-    return {"request": request, "execution": "manual-inc-7", "epoch": None, "results": {}, "approval": None}
+    execution = Names(config).execution_arn(config.regions.standby, "manual-inc-7")
+    return {"request": request, "execution": execution, "epoch": None, "results": {}, "approval": None}
 
 
 @pytest.mark.parametrize(

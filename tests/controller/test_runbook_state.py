@@ -19,19 +19,45 @@ REQUEST = {
 }
 
 
+EXECUTION_ARN = "arn:aws:states:us-west-2:111111111111:execution:switchyard-dev-us-west-2-runbook:run-1"
+
+
 def document(**changes: Any) -> dict[str, Any]:
-    return {"request": REQUEST, "execution": "run-1", "epoch": 3, "results": {}, "approval": None, **changes}
+    return {"request": REQUEST, "execution": EXECUTION_ARN, "epoch": 3, "results": {}, "approval": None, **changes}
+
+
+def execution_arn(name: str, region: str = "us-west-2") -> str:
+    return f"arn:aws:states:{region}:111111111111:execution:switchyard-dev-{region}-runbook:{name}"
 
 
 @pytest.mark.parametrize("name", ["manual.inc-7_2026-11-24", "auto-failover-to-us-west-2-from-epoch-0"])
-def test_step_functions_execution_names_are_accepted(name: str) -> None:
-    assert RunbookState.model_validate(document(execution=name)).holder == name
+def test_step_functions_execution_arns_are_accepted_and_are_the_holder(name: str) -> None:
+    assert RunbookState.model_validate(document(execution=execution_arn(name))).holder == execution_arn(name)
 
 
-@pytest.mark.parametrize("name", ["has space", "a/b", "x" * 81, ""])
-def test_names_step_functions_would_refuse_are_rejected(name: str) -> None:
+@pytest.mark.parametrize(
+    "execution",
+    [
+        "failover-INC-42",  # a bare name: unique only within one state machine
+        execution_arn("has space"),
+        execution_arn("a/b"),
+        execution_arn("x" * 81),
+        execution_arn(""),
+        "arn:aws:states:us-west-2:111111111111:stateMachine:switchyard-dev-us-west-2-runbook",
+    ],
+)
+def test_anything_but_an_execution_arn_step_functions_would_make_is_rejected(execution: str) -> None:
     with pytest.raises(ValidationError, match="execution"):
-        RunbookState.model_validate(document(execution=name))
+        RunbookState.model_validate(document(execution=execution))
+
+
+def test_the_same_name_in_two_regions_is_two_holders() -> None:
+    # GIVEN the runbooks' naming (failover-<incident>) started in both regions' state machines
+    east = RunbookState.model_validate(document(execution=execution_arn("failover-INC-42", "us-east-1")))
+    west = RunbookState.model_validate(document(execution=execution_arn("failover-INC-42", "us-west-2")))
+
+    # THEN the lock sees two different holders
+    assert east.holder != west.holder
 
 
 def test_the_approval_the_state_machine_forwards_is_parsed() -> None:

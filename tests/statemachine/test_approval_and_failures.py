@@ -119,11 +119,11 @@ def test_a_step_that_keeps_failing_is_recorded_keeps_the_lock_and_leaves_traffic
     assert "FlipTraffic" not in report.states
     lock = standby.lock()
     assert lock is not None
-    assert (lock.held, lock.holder) == (True, "failover-INC-42")
+    assert (lock.held, lock.holder) == (True, report.arn)
     desired = standby.desired()
     assert desired is not None
     assert desired.active_region == standby.config.regions.primary
-    audit = standby.controller.deps(standby.region).state.read_audit(standby.region, execution="failover-INC-42")
+    audit = standby.controller.deps(standby.region).state.read_audit(standby.region, execution=report.arn)
     assert audit is not None
 
 
@@ -172,3 +172,19 @@ def test_manual_mode_asks_for_approval_even_with_lag_in_budget(prod_config: Envi
         world.approve(request.task_token, "manual mode: go ahead, lag is zero")
         report = world.runbook.wait(execution)
     assert report.status == "SUCCEEDED", report.cause
+
+
+def test_the_same_incident_started_in_the_other_region_holds_the_lock_against_this_one(standby: RunbookWorld) -> None:
+    # GIVEN failover-INC-42 of the PRIMARY's runbook holds the lock, replicated into this replica
+    names = standby.controller.deps(standby.region).names
+    other = names.execution_arn(standby.config.regions.primary, "failover-INC-42")
+    store = standby.controller.deps(standby.region).state
+    store.acquire_lock(standby.region, holder=other, now="2026-01-01T00:00:00+00:00", min_epoch=0)
+    # WHEN failover-INC-42 executes in this region's runbook (the same name, the runbooks' naming)
+    report = standby.run(standby.request(), name="failover-INC-42")
+    # THEN it is another holder: it stops before preflight and the other run's lock stays
+    assert (report.status, report.error) == ("FAILED", "Switchyard.FailedWithoutLock")
+    assert other in (report.cause or "")
+    lock = standby.lock()
+    assert lock is not None
+    assert (lock.held, lock.holder, lock.epoch) == (True, other, 1)

@@ -6,8 +6,9 @@ Items (one table, one key attribute):
   Written with a condition so an older epoch never overwrites a newer one.
 - ``lock#<app>``: one runbook at a time. A conditional write with a monotonically
   increasing epoch (the fencing token); the same holder re-acquiring gets its epoch back.
+  A holder is an execution ARN (``RunbookState.holder``), unique across regions.
 - ``monitor#<app>#<region>``: the health monitor's memory in that region.
-- ``audit#<app>#<execution>``: one append-only record per runbook execution.
+- ``audit#<app>#<execution ARN>``: one append-only record per runbook execution.
 - ``heartbeat#<app>#<region>``: when that region's reconciler last ran (data freshness:
   the other region reads it from its own replica).
 - ``promotion#<app>#<epoch>``: the database promotion issued under that lock epoch, claimed

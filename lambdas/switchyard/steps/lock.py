@@ -1,8 +1,10 @@
 """lock: take the one runbook lock of the application, with a new epoch.
 
 The epoch (fencing token) is above both the lock's last epoch and the desired state's,
-so every write of this run outranks what came before. The same execution re-acquiring
-gets its own epoch back (safe re-run); another holder means ``needs_human``.
+so every write of this run outranks what came before. The holder is the execution ARN
+(:attr:`RunbookState.holder`), unique across regions: the same execution re-acquiring
+gets its own epoch back (a retried or re-driven step), while a run of the same name
+started in the other region's state machine is another holder and gets ``needs_human``.
 
 The lock item lives in the target region's replica of the global table, and a
 conditional write is only atomic within one replica. So before taking it, the step also

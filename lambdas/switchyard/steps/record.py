@@ -2,7 +2,8 @@
 
 The record says who/what triggered it and why, the evidence (preflight's observations),
 the epoch, any approval, and each step's status, message and duration. Written once per
-execution (conditional put); a re-run finds it and changes nothing. A dry run records
+execution (conditional put, keyed by the execution ARN, so same-named runs in two regions
+keep two records); a re-run finds it and changes nothing. A dry run records
 nothing (zero mutating calls); its result is the preflight output itself.
 """
 

@@ -1,7 +1,8 @@
 """release: hand back the runbook lock (the epoch stays; the next run goes above it).
 
 Runs at the end of a successful run. On the ``needs_human`` path the state machine
-should leave the lock held so nothing automatic runs before a person looked."""
+should leave the lock held so nothing automatic runs before a person looked. Only the
+holder releases: the same execution ARN (a same-named run of the other region is not it)."""
 
 from __future__ import annotations
 
