@@ -47,7 +47,6 @@ from switchyard.contract import FUNCTION_PURPOSES, Names
 from switchyard.iam_request import IamRequest
 from switchyard.retry import ApiCall
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 LEDGER_VARIABLE = "SWITCHYARD_POLICY_LEDGER"
 # A directory of ``<environment>.json`` files (a list of {stack, region, account, template}):
 # check against templates synthesized earlier instead of synthesizing now (offline review).

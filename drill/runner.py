@@ -62,7 +62,7 @@ from drill.stepfunctions import (
 )
 from drill.workload import Workload
 from drill.world import Faults, Route53FailoverModel
-from switchyard.adapters.database import ModelledAuroraGlobalFailover, ModelledRdsPromotion, ReplicationLagReader
+from switchyard.adapters.database import ReplicationLagReader, modelled_database
 from switchyard.adapters.state import DynamoStateStore
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
@@ -172,11 +172,7 @@ class Drill:
         )
         bookkeeping = ClientFactory(endpoint_url=self.endpoint_url)
         lag = ReplicationLagReader(clients, self.clock.now)
-        engine_model = (
-            ModelledRdsPromotion(self.config, clients, lag, bookkeeping)
-            if self.config.database.engine == "rds-postgres"
-            else ModelledAuroraGlobalFailover(self.config, clients, lag, bookkeeping)
-        )
+        engine_model = modelled_database(self.config, clients, lag, bookkeeping)
         return build_runbook_deps(
             self.config,
             region,

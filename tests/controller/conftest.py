@@ -17,12 +17,7 @@ from moto import mock_aws
 
 from drill.policy_check import check_calls
 from drill.provision import ProvisionedTopology, provision, publish_replication_lag, set_alarm_state
-from switchyard.adapters.database import (
-    Database,
-    ModelledAuroraGlobalFailover,
-    ModelledRdsPromotion,
-    ReplicationLagReader,
-)
+from switchyard.adapters.database import ReplicationLagReader, modelled_database
 from switchyard.adapters.health import AwsHealthSignals, Probe
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
@@ -112,7 +107,14 @@ class Controller:
     hooks: list[EventHook]
     published_lag: float | None = None  # the replica lag publish_lag last published
 
-    def deps(self, region: str | None = None, *, probe: Probe | None = None, **overrides: Any) -> RunbookDeps:
+    def deps(
+        self,
+        region: str | None = None,
+        *,
+        probe: Probe | None = None,
+        promotion_seconds: float = 0.0,
+        **overrides: Any,
+    ) -> RunbookDeps:
         region = region or self.config.regions.standby
         clients = ClientFactory(
             session=SHARED_SESSION,
@@ -124,11 +126,7 @@ class Controller:
         )
         bookkeeping = ClientFactory(session=SHARED_SESSION)
         lag = ReplicationLagReader(clients, self.clock)
-        database: Database = (
-            ModelledRdsPromotion(self.config, clients, lag, bookkeeping)
-            if self.config.database.engine == "rds-postgres"
-            else ModelledAuroraGlobalFailover(self.config, clients, lag, bookkeeping)
-        )
+        database = modelled_database(self.config, clients, lag, bookkeeping, promotion_seconds=promotion_seconds)
         options: dict[str, Any] = {
             "database": database,
             "health": AwsHealthSignals(self.config, clients, probe or StaticProbe(healthy=True), self.clock),

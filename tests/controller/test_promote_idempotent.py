@@ -5,18 +5,16 @@ request, so the named models give the promotion a duration and refuse a second r
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from drill.stepfunctions import FunctionDied
-from switchyard.adapters.database import ModelledAuroraGlobalFailover, ModelledRdsPromotion, ReplicationLagReader
 from switchyard.deps import RunbookDeps
 from switchyard.model import StepStatus
-from switchyard.retry import ClientFactory, EventHook
+from switchyard.retry import EventHook
 from switchyard.steps import STEPS, RetryableStepError
-from tests.controller.conftest import SHARED_SESSION, Controller, failover_state
+from tests.controller.conftest import Controller, failover_state
 
 PROMOTION_SECONDS = 300.0
 PROMOTIONS = ("PromoteReadReplica", "SwitchoverGlobalCluster", "FailoverGlobalCluster")
@@ -24,17 +22,7 @@ PROMOTIONS = ("PromoteReadReplica", "SwitchoverGlobalCluster", "FailoverGlobalCl
 
 def slow_promotion_deps(controller: Controller) -> RunbookDeps:
     """The standby's deps with a modelled promotion that runs for PROMOTION_SECONDS."""
-    deps = controller.deps()
-    rds_engine = controller.config.database.engine == "rds-postgres"
-    model = ModelledRdsPromotion if rds_engine else ModelledAuroraGlobalFailover
-    database = model(
-        controller.config,
-        deps.clients,
-        ReplicationLagReader(deps.clients, controller.clock),
-        ClientFactory(session=SHARED_SESSION),
-        promotion_seconds=PROMOTION_SECONDS,
-    )
-    return replace(deps, database=database)
+    return controller.deps(promotion_seconds=PROMOTION_SECONDS)
 
 
 def promote(controller: Controller, state: Any, deps: RunbookDeps) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from switchyard.contract import TRAFFIC_SWITCH, handler_path
+from tests.stacks.controller.builders import as_list
 from tests.stacks.topology import Topology, only_resource, resources_of
 
 
@@ -50,14 +51,10 @@ def test_the_switch_may_only_read_its_own_regions_table_replica(topology: Topolo
         statement
         for policy in resources_of(template, "AWS::IAM::Policy").values()
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        if any(str(action).startswith("dynamodb:") for action in _as_list(statement["Action"]))
+        if any(str(action).startswith("dynamodb:") for action in as_list(statement["Action"]))
     ]
     # THEN the only DynamoDB access is reading the local replica by its deterministic ARN
     local_table = topology.names.state_table_arn(config.regions.primary)
     assert [statement["Resource"] for statement in statements] == [local_table]
-    actions = {action for statement in statements for action in _as_list(statement["Action"])}
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
     assert actions == {"dynamodb:GetItem"}
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]

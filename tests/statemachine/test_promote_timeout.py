@@ -20,10 +20,8 @@ import pytest
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from drill.stepfunctions import LAMBDA_UNKNOWN, FunctionDied, all_states, load_definition
-from switchyard.adapters.database import ModelledRdsPromotion, ReplicationLagReader
 from switchyard.handlers.environment import override_deps
-from switchyard.retry import ClientFactory, EventHook
-from tests.controller.conftest import SHARED_SESSION
+from switchyard.retry import EventHook
 from tests.statemachine.conftest import RunbookWorld, output_results
 from tests.statemachine.test_step_retries import task_failures
 
@@ -76,14 +74,7 @@ def test_a_promote_that_dies_after_issuing_completes_with_one_promotion(
     # GIVEN RDS takes PROMOTION_SECONDS to promote, and the first promote invocation dies
     # (a function timeout) right after RDS accepted the promotion
     controller = standby.controller
-    deps = controller.deps(standby.region)
-    database = ModelledRdsPromotion(
-        standby.config,
-        deps.clients,
-        ReplicationLagReader(deps.clients, controller.clock),
-        ClientFactory(session=SHARED_SESSION),
-        promotion_seconds=PROMOTION_SECONDS,
-    )
+    deps = controller.deps(standby.region, promotion_seconds=PROMOTION_SECONDS)
     died: list[int] = []
 
     def die(**_: Any) -> None:
@@ -94,7 +85,7 @@ def test_a_promote_that_dies_after_issuing_completes_with_one_promotion(
     controller.hooks.append(EventHook("after-call.rds.PromoteReadReplica", die, standby.region))
 
     # WHEN a failover executes in the real state machine
-    with override_deps(replace(deps, database=database, sleep=controller.clock.advance)):
+    with override_deps(replace(deps, sleep=controller.clock.advance)):
         execution = standby.runbook.start(standby.request(), name="failover-INC-42")
         report = standby.runbook.wait(execution)
 

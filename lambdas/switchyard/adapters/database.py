@@ -478,3 +478,16 @@ class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase
         if self._promotion_seconds <= 0:
             self._move_writer(global_cluster, target)
         return operation
+
+
+def modelled_database(
+    config: EnvironmentConfig,
+    clients: ClientFactory,
+    lag: ReplicationLagReader,
+    bookkeeping: ClientFactory,
+    *,
+    promotion_seconds: float = 0.0,
+) -> Database:
+    """The named promotion model of ``config``'s engine (moto lacks both behaviours)."""
+    model = ModelledRdsPromotion if config.database.engine == "rds-postgres" else ModelledAuroraGlobalFailover
+    return model(config, clients, lag, bookkeeping, promotion_seconds=promotion_seconds)
