@@ -41,6 +41,8 @@ from switchyard.contract import (
     SIGNAL_HEALTH_CHECK,
     STATE_TABLE_KEY,
     SWITCH_ENDPOINT,
+    VERDICT_ADDRESS_BY_FAILOVER,
+    VERDICT_TTL_SECONDS,
     Endpoint,
     Names,
     desired_state_item,
@@ -340,9 +342,34 @@ def _failover_records(config: EnvironmentConfig, health_checks: dict[str, list[s
         }
         for region in config.regions.pair
     ]
+    changes += [
+        {"Action": "CREATE", "ResourceRecordSet": record}
+        for region in config.regions.pair
+        for record in _verdict_records(names, region, health_checks[region])
+    ]
     _client("route53", ROUTE53_REGION, endpoint_url).change_resource_record_sets(
         HostedZoneId=zone_id, ChangeBatch={"Comment": "switchyard: provisioned failover records", "Changes": changes}
     )
+
+
+def _verdict_records(names: Names, region: str, check_ids: list[str]) -> list[dict[str, Any]]:
+    """The region's Route 53 verdict sentinel, as stacks/components/route53_verdict.py deploys
+    it: PRIMARY on the load balancer's check, SECONDARY without one. moto never answers DNS;
+    the drill answers the sentinel from its fault model (drill.adapters.DrillHealthSignals)."""
+    records = []
+    for failover, address in VERDICT_ADDRESS_BY_FAILOVER.items():
+        record: dict[str, Any] = {
+            "Name": names.verdict_record(region).rstrip(".") + ".",
+            "Type": "A",
+            "SetIdentifier": names.verdict_record_set_identifier(region, failover),
+            "Failover": failover,
+            "TTL": VERDICT_TTL_SECONDS,
+            "ResourceRecords": [{"Value": address}],
+        }
+        if failover == "PRIMARY":
+            record["HealthCheckId"] = check_ids[HEALTH_CHECK_PURPOSES.index(SIGNAL_HEALTH_CHECK)]
+        records.append(record)
+    return records
 
 
 def _rds_primary_and_replica(config: EnvironmentConfig, endpoint_url: str | None) -> None:

@@ -1,5 +1,5 @@
 """Per-region application stack: network, application tier, database, health alarms,
-the traffic switch and the region's own failover record.
+the traffic switch, the region's own failover record and its Route 53 verdict sentinel.
 
 Everything from another stack or region is addressed by its contract name: the
 notification topic (controller stack), the state table replica, the database source.
@@ -19,6 +19,7 @@ from stacks.components.failover_record import FailoverRecord
 from stacks.components.health_alarms import HealthAlarms
 from stacks.components.log_bucket import LogBucket
 from stacks.components.network import Network
+from stacks.components.route53_verdict import Route53Verdict
 from stacks.components.traffic_switch import TrafficSwitch
 from stacks.shared.encryption import allow_cloudwatch_logs, create_key
 from stacks.shared.scope import RegionScope
@@ -66,4 +67,10 @@ class RegionalStack(cdk.Stack):
             region=here,
             load_balancer=self.app_tier.load_balancer,
             switch_domain_name=self.traffic_switch.domain_name,
+        )
+        self.route53_verdict = Route53Verdict(
+            self,
+            "Route53Verdict",
+            region=here,
+            load_balancer_check_id=self.failover_record.load_balancer_check.attr_health_check_id,
         )

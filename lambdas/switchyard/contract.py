@@ -83,9 +83,18 @@ AUDIT_ITEM = "audit"
 HEARTBEAT_ITEM = "heartbeat"
 PROMOTION_ITEM = "promotion"  # the database promotion issued at one epoch (promote's idempotency record)
 TRIGGER_ITEM = "trigger"  # one record per event the monitor received (its EventBridge id)
+# A promotion that may have lost acknowledged writes, one per lock epoch: the old primary's
+# snapshot (taken before it is stopped or rebuilt) and the operator's acknowledgement, which
+# failback waits for. Written by promote before it sends a data-losing promotion.
+LOST_WRITES_ITEM = "lost-writes"
+# AWS names the snapshot it keeps of an Aurora global writer it demoted after an unplanned
+# failover (FailoverGlobalCluster with AllowDataLoss) with this prefix, in the old writer's region.
+AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX = "rds:unplanned-global-failover-"
 # Published (count 1) by the monitor, the reconciler and the traffic switch whenever the
 # desired-state item is missing or unreadable; the stacks alarm on it. Dimension: Region.
 DESIRED_STATE_MISSING_METRIC = "DesiredStateMissing"
+# one count (dimension Region) per reconciler run while a fenced region's database may take writes
+DATABASE_NOT_FENCED_METRIC = "DatabaseNotFenced"
 SEEDED_AT = "1970-01-01T00:00:00+00:00"  # the deployment's seed predates every real change
 SEEDED_BY = "switchyard-deploy"
 
@@ -141,6 +150,18 @@ HEALTH_CHECK_PURPOSES = ("load-balancer", "traffic-switch", "region")
 SIGNAL_HEALTH_CHECK = "load-balancer"  # the only check that is a health signal (others follow the switch)
 FAILOVER_BY_ROLE = {"primary": "PRIMARY", "standby": "SECONDARY"}
 
+# Route 53's verdict on a region's load balancer, readable through DNS (the data plane)
+# when Route 53's API in us-east-1 is not: per region, a pair of failover A records on
+# ``Names.verdict_record(region)``. PRIMARY carries the region's SIGNAL_HEALTH_CHECK and
+# answers VERDICT_HEALTHY_ADDRESS; SECONDARY has no check and answers
+# VERDICT_UNHEALTHY_ADDRESS, which Route 53 returns whenever the PRIMARY's check is unhealthy.
+# Both addresses are TEST-NET-1 (RFC 5737): documentation only, never routable. The short
+# TTL bounds how stale a resolver's cached answer can be (see switchyard.adapters.health).
+VERDICT_HEALTHY_ADDRESS = "192.0.2.1"
+VERDICT_UNHEALTHY_ADDRESS = "192.0.2.2"
+VERDICT_ADDRESS_BY_FAILOVER = {"PRIMARY": VERDICT_HEALTHY_ADDRESS, "SECONDARY": VERDICT_UNHEALTHY_ADDRESS}
+VERDICT_TTL_SECONDS = 10
+
 
 @dataclass(frozen=True)
 class Names:
@@ -195,6 +216,20 @@ class Names:
         """The event ``event_id`` as ``region``'s monitor received it."""
         return f"{TRIGGER_ITEM}#{self.config.application}#{region}#{event_id}"
 
+    def lost_writes_key(self, epoch: int) -> str:
+        """The writes a promotion at lock epoch ``epoch`` may have lost (snapshot, acknowledgement)."""
+        return f"{LOST_WRITES_ITEM}#{self.config.application}#{epoch}"
+
+    def lost_writes_snapshot(self, epoch: int) -> str:
+        """The manual snapshot of the old primary that preserves epoch ``epoch``'s lost writes
+        (an RDS DB snapshot, or the Aurora copy of AWS's unplanned-failover snapshot)."""
+        return f"{self.prefix}-{LOST_WRITES_ITEM}-e{epoch}"
+
+    @property
+    def lost_writes_snapshot_pattern(self) -> str:
+        """Every lost-writes snapshot name (IAM's resource pattern)."""
+        return f"{self.prefix}-{LOST_WRITES_ITEM}-e*"
+
     def item_key_pattern(self, item: str) -> str:
         """Every key of one item kind (``audit``, ``monitor``...), for IAM's ``StringLike``."""
         if item in (DESIRED_STATE_ITEM, LOCK_ITEM):
@@ -228,6 +263,12 @@ class Names:
 
     def db_cluster_arn(self, region: str) -> str:
         return f"arn:aws:rds:{region}:{self.account}:cluster:{self.db_cluster(region)}"
+
+    def db_snapshot_arn(self, region: str, name: str) -> str:
+        return f"arn:aws:rds:{region}:{self.account}:snapshot:{name}"
+
+    def db_cluster_snapshot_arn(self, region: str, name: str) -> str:
+        return f"arn:aws:rds:{region}:{self.account}:cluster-snapshot:{name}"
 
     @property
     def global_cluster(self) -> str:
@@ -292,6 +333,17 @@ class Names:
 
     def failover_record_set_identifier(self, region: str) -> str:
         return f"{self.prefix}-{region}"
+
+    def verdict_record(self, region: str) -> str:
+        """The sentinel name whose answer is Route 53's verdict on ``region``'s load balancer
+        (VERDICT_HEALTHY_ADDRESS or VERDICT_UNHEALTHY_ADDRESS), in the configured zone."""
+        return f"r53-verdict-{self.config.application}-{region}.{self.config.dns.zone_name}"
+
+    def verdict_record_set_identifier(self, region: str, failover: str) -> str:
+        """Set identifier of the sentinel's PRIMARY ("healthy") or SECONDARY ("unhealthy") record."""
+        if failover not in VERDICT_ADDRESS_BY_FAILOVER:
+            raise KeyError(f"no verdict record {failover!r} (known: {', '.join(VERDICT_ADDRESS_BY_FAILOVER)})")
+        return f"{self.prefix}-{region}-verdict-{'healthy' if failover == 'PRIMARY' else 'unhealthy'}"
 
     @property
     def probe_url(self) -> str:

@@ -3,14 +3,41 @@
 A pure function of the observations, the desired state and the monitor's memory from
 its previous evaluation; it returns the decision, the new memory and the reasons.
 
-- Quorum: at least ``detection.quorum`` independent sources (Route 53 checks, the
-  region's alarms, the controller's probe, the region's replicated heartbeat) must be
-  failing, and at least one failing signal must be observed from outside the watched
-  region. The probe and the heartbeat are read from the observer's own region, so a
-  dark region whose own APIs (and, for us-east-1, Route 53's) are unreadable can
-  still be judged without them.
+- Sources (``SignalSource``): Route 53's verdict on the watched region's load balancer
+  (observed from outside every region, ``GLOBAL_OBSERVER``; read two ways, see below),
+  the watched region's CloudWatch alarms, the controller's probe (from the observer's
+  region) and the watched region's heartbeat as replicated to the observer.
+- Outside veto: a fresh healthy verdict from Route 53's checkers (a ROUTE53 signal seen
+  from ``GLOBAL_OBSERVER``) vetoes failover, whatever else fails: the checkers sit in many
+  places outside both regions, so if they reach the region and it answers, what failed is
+  the path between the regions (or the observer), not the region. The reasons say so
+  ("Route 53's checkers see <region> healthy: ..."); the failure count does not grow.
+- Partition-proof quorum: at least ``detection.quorum`` independent sources must be
+  failing, at least one failing signal must be observed from outside the watched region,
+  and at least one must come from a source a partition between the two regions cannot make
+  fail (``PARTITION_INDEPENDENT``: Route 53's verdict, the region's own alarms). The probe
+  and the heartbeat travel over the path between the regions, so a partition fails both
+  at once: alone they are never a quorum. This removes the cost the decision once
+  accepted (a partition looked exactly like a dark region and a healthy primary was
+  failed over, two writers for the fencing epoch to sort out): a partition now yields at
+  most DEGRADED, and the veto stops it even when the API read of Route 53 is stale.
+- Route 53's verdict, two readings (``switchyard.adapters.health``): the API
+  (``GetHealthCheckStatus``, control plane in us-east-1) and the sentinel record (DNS, data
+  plane, answered from Route 53's edge without us-east-1). How they combine: the veto uses
+  any fresh healthy reading; a failing verdict needs a fresh failing reading and no fresh
+  healthy one (a disagreement, e.g. a DNS answer cached for up to its TTL, resolves
+  towards *not* failing over). With us-east-1 dark the API is missing data and the
+  sentinel alone carries the verdict, so a dark us-east-1 still fails over.
+- The target must be healthy: before FAIL_OVER, the target region's own signals
+  (``target_signals``: its alarms and Route 53's verdict on it) are weighed; any fresh
+  failing one means the target is failing too and the decision is BOTH_UNHEALTHY (no
+  failover; the monitor pages a human). Missing target data does not block (missing data
+  is not an outage, here as everywhere). A standby whose warm minimum is 0 has no healthy
+  host, so its ``unhealthy-hosts`` alarm blocks every automatic failover into it: such a
+  standby is failed over to by an operator.
 - Missing or stale data (older than ``detection.max_data_age_seconds``) is not an
-  outage: it counts neither as failing nor as healthy.
+  outage: it counts neither as failing nor as healthy (and a stale healthy verdict vetoes
+  nothing).
 - The probe (one GET of the application's record, ``Names.probe_url``, from the
   observer's region) reports one of three outcomes (``ProbeOutcome``), kept on the
   signal with what it saw (``Signal.probe``) so reasons and pages say which:
@@ -23,13 +50,8 @@ its previous evaluation; it returns the decision, the new memory and the reasons
   * ``unreachable``: no answer from the observer's own network: DNS failure,
     connection refused or reset, timeout, TLS failure (an untrusted, expired or
     misnamed certificate fails users too). Also failing, seen from outside: a dark
-    region looks exactly like this (its heartbeat goes stale at the same time, and
-    probe + freshness is the quorum that fails a dark us-east-1 over while its
-    alarms and Route 53's API are unreadable). The cost, accepted: a broken path
-    between the observer and the watched region also makes the probe unreachable
-    and the heartbeat stale, and nothing here tells that partition from a dark
-    region; safety then rests on the fencing epoch (one active region), not on
-    this count.
+    region looks like this, and so does a partition; which one it is, Route 53's verdict
+    tells (failing for a dark region, a veto for a partition), hence the rules above.
   * no result (the probe did not run): missing data, like any unreadable source.
 
   So the probe is one vote of the quorum and must not fail for reasons of its own:
@@ -39,7 +61,10 @@ its previous evaluation; it returns the decision, the new memory and the reasons
   into the reasons, so a page says whether the endpoint answered or was unreachable.
 - Hysteresis: ``fail_after_evaluations`` evaluations with quorum are needed to fail over;
   the count is cleared only after ``recover_after_evaluations`` evaluations without.
-- Dwell: the failure must have lasted ``dwell_seconds``.
+- Dwell: the failure must have lasted ``dwell_seconds``. A failure past hysteresis and
+  dwell is *confirmed* (``Evaluation.failure_confirmed``): what the monitor pages on when
+  it watches the active region from inside it (self-watch, after a failover), where no
+  automatic action exists.
 - Hold-down: no automatic failover within ``hold_down_seconds`` of the last change of the
   desired state.
 - Never an automatic failback: the target must not be the fenced region (the one a
@@ -48,6 +73,7 @@ its previous evaluation; it returns the decision, the new memory and the reasons
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -65,6 +91,11 @@ class SignalSource(StrEnum):
     PROBE = "probe"
     FRESHNESS = "data-freshness"  # the watched region's heartbeat, as replicated to the observer
 
+
+# Sources a partition between the two regions cannot make fail: Route 53's checkers are
+# outside both regions, and a region's alarms are evaluated inside it. The probe and the
+# replicated heartbeat cross the path between the regions, so a partition fails them.
+PARTITION_INDEPENDENT: frozenset[SignalSource] = frozenset({SignalSource.ROUTE53, SignalSource.ALARMS})
 
 HEARTBEAT_STALE_AFTER_EVALUATIONS = 3
 
@@ -150,6 +181,7 @@ class Evaluation:
     target_region: str | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
     failing_sources: tuple[str, ...] = field(default_factory=tuple)
+    failure_confirmed: bool = False  # quorum held past hysteresis and dwell (hold-down and fencing aside)
 
 
 def heartbeat_signal(
@@ -185,11 +217,28 @@ def fresh_signals(signals: list[Signal], *, now: datetime, max_age_seconds: int)
 
 
 def has_quorum(fresh: list[Signal], *, watched_region: str, quorum: int) -> bool:
-    """Enough independent failing sources, one of them seen from outside the region."""
+    """Enough independent failing sources, one of them seen from outside the region and one
+    from a source a partition between the regions cannot cause (``PARTITION_INDEPENDENT``)."""
     failing = [signal for signal in fresh if signal.failing]
     sources = {signal.source for signal in failing}
     outside = any(signal.observed_from != watched_region for signal in failing)
-    return len(sources) >= quorum and outside
+    independent = bool(sources & PARTITION_INDEPENDENT)
+    return len(sources) >= quorum and outside and independent
+
+
+def outside_veto(fresh: list[Signal]) -> list[Signal]:
+    """Fresh healthy verdicts of Route 53's checkers (outside every region): any one vetoes."""
+    return [
+        signal
+        for signal in fresh
+        if signal.source is SignalSource.ROUTE53 and signal.observed_from == GLOBAL_OBSERVER and signal.failing is False
+    ]
+
+
+def target_failures(target_signals: Sequence[Signal], *, now: datetime, max_age_seconds: int) -> list[Signal]:
+    """The target region's fresh failing signals from its own alarms or Route 53's verdict."""
+    fresh = fresh_signals(list(target_signals), now=now, max_age_seconds=max_age_seconds)
+    return [signal for signal in fresh if signal.failing and signal.source in PARTITION_INDEPENDENT]
 
 
 def decide(
@@ -200,14 +249,19 @@ def decide(
     signals: list[Signal],
     memory: MonitorMemory,
     now: datetime,
+    target_signals: Sequence[Signal] = (),
 ) -> Evaluation:
-    """Evaluate the active region once; see the module docstring for the rules."""
+    """Evaluate the active region once; see the module docstring for the rules.
+
+    ``signals`` are the watched (active) region's; ``target_signals`` the other region's own
+    health (its alarms and Route 53's verdict on it), weighed only before a failover."""
     watched = desired.active_region
     if memory.watched_region != watched or memory.watched_epoch != desired.epoch:
         memory = MonitorMemory(watched_region=watched, watched_epoch=desired.epoch)
     fresh = fresh_signals(signals, now=now, max_age_seconds=detection.max_data_age_seconds)
     failing_sources = tuple(sorted({str(signal.source) for signal in fresh if signal.failing}))
-    quorum = has_quorum(fresh, watched_region=watched, quorum=detection.quorum)
+    veto = outside_veto(fresh)
+    quorum = not veto and has_quorum(fresh, watched_region=watched, quorum=detection.quorum)
     reasons: list[str] = []
 
     if quorum:
@@ -228,31 +282,62 @@ def decide(
         f"probe from {signal.observed_from} {signal.probe}" for signal in fresh if signal.failing and signal.probe
     )
 
-    def verdict(decision: Decision, *why: str, target: str | None = None) -> Evaluation:
-        return Evaluation(decision, memory, target, (*reasons, *why), failing_sources)
+    def verdict(decision: Decision, *why: str, target: str | None = None, confirmed: bool = False) -> Evaluation:
+        return Evaluation(decision, memory, target, (*reasons, *why), failing_sources, confirmed)
 
     if not quorum:
-        if failing_sources:
-            return verdict(
-                Decision.DEGRADED, f"failing sources {list(failing_sources)} below quorum {detection.quorum}"
-            )
-        return verdict(Decision.HEALTHY, f"{watched} shows no failing signal")
+        if not failing_sources:
+            return verdict(Decision.HEALTHY, f"{watched} shows no failing signal")
+        return verdict(Decision.DEGRADED, _why_no_quorum(watched, failing_sources, veto, detection.quorum))
     target = regions.other(watched)
-    blocked = _automatic_failover_blocked(detection, desired, memory, target, now)
+    unconfirmed = _failure_unconfirmed(detection, memory, now)
+    if unconfirmed:
+        return verdict(Decision.DEGRADED, unconfirmed)
+    blocked = _automatic_failover_blocked(detection, desired, target, now)
     if blocked:
-        return verdict(Decision.DEGRADED, blocked)
-    return verdict(Decision.FAIL_OVER, f"{watched} failing with quorum {list(failing_sources)}", target=target)
+        return verdict(Decision.DEGRADED, blocked, confirmed=True)
+    sick = target_failures(target_signals, now=now, max_age_seconds=detection.max_data_age_seconds)
+    if sick:
+        return verdict(
+            Decision.BOTH_UNHEALTHY,
+            f"{watched} failing with quorum {list(failing_sources)}, but the target {target} is failing too: "
+            f"{', '.join(signal.name for signal in sick)}; no failover",
+            confirmed=True,
+        )
+    return verdict(
+        Decision.FAIL_OVER,
+        f"{watched} failing with quorum {list(failing_sources)}",
+        target=target,
+        confirmed=True,
+    )
 
 
-def _automatic_failover_blocked(
-    detection: Detection, desired: DesiredView, memory: MonitorMemory, target: str, now: datetime
-) -> str | None:
-    """Why an automatic failover must wait or never happen despite a quorum, else None."""
+def _why_no_quorum(watched: str, failing_sources: tuple[str, ...], veto: list[Signal], quorum: int) -> str:
+    if veto:
+        seen = ", ".join(signal.name for signal in veto)
+        return (
+            f"Route 53's checkers see {watched} healthy: {seen}; failing sources {list(failing_sources)} "
+            "are vetoed (a fault between the regions or of the observer, not of the region)"
+        )
+    why = f"failing sources {list(failing_sources)} below quorum {quorum}"
+    independent = sorted(str(source) for source in PARTITION_INDEPENDENT)
+    if not set(failing_sources) & set(independent):
+        why += f"; none from {independent}, which a partition between the regions cannot cause"
+    return why
+
+
+def _failure_unconfirmed(detection: Detection, memory: MonitorMemory, now: datetime) -> str | None:
+    """Why a quorum is not yet a confirmed failure (hysteresis, dwell), else None."""
     if memory.failing_evaluations < detection.fail_after_evaluations:
         return f"quorum for {memory.failing_evaluations} of {detection.fail_after_evaluations} evaluations"
     failing_for = (now - memory.failing_since).total_seconds() if memory.failing_since else 0.0
     if failing_for < detection.dwell_seconds:
         return f"failing for {failing_for:.0f}s, dwell is {detection.dwell_seconds}s"
+    return None
+
+
+def _automatic_failover_blocked(detection: Detection, desired: DesiredView, target: str, now: datetime) -> str | None:
+    """Why a confirmed failure must still not fail over automatically, else None."""
     if desired.last_change_at is not None:
         since_change = (now - desired.last_change_at).total_seconds()
         if since_change < detection.hold_down_seconds:

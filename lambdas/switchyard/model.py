@@ -106,6 +106,9 @@ class Decision(StrEnum):
     HEALTHY = "healthy"
     DEGRADED = "degraded"
     FAIL_OVER = "fail_over"
+    # the watched region failed with quorum, but the region it would fail over to is failing
+    # too: no failover (it would move traffic onto a sick region), a human is paged
+    BOTH_UNHEALTHY = "both_unhealthy"
 
 
 Role = Literal["primary", "standby"]

@@ -2,11 +2,28 @@
 ``switchyard.handlers.monitor.handler``).
 
 Each region's monitor watches the OTHER region while that one is active. It gathers
-signals, runs the pure decision with its persisted memory, and on FAIL_OVER either
-starts the runbook in its own region (automatic mode) with a deterministic execution
-name and input, so duplicate deliveries start one run, or notifies a human (manual mode,
-once per epoch). It starts nothing while another run holds the lock (including a run
-that stopped for a human and kept it).
+signals (the other region's, and the other region's heartbeat as replicated here) and the
+target's own health (this region's alarms and Route 53's verdict on it), runs the pure
+decision with its persisted memory, and on FAIL_OVER either starts the runbook in its own
+region (automatic mode) with a deterministic execution name and input, so duplicate
+deliveries start one run, or notifies a human (manual mode, once per epoch). It starts
+nothing while another run holds the lock (including a run that stopped for a human and
+kept it). On BOTH_UNHEALTHY (the watched region fails with quorum, and this region, the
+target, is failing too) it starts nothing and pages a human once per failure episode
+(``both_regions_unhealthy``).
+
+Self-watch: after a failover the old region (the only watcher of the new active region)
+is usually dark. So while this region is active and the other region is fenced
+(``desired.fenced_region``), this region's monitor watches ITSELF: the same signals minus
+the heartbeat (its own), decided by the same rules, so one failing signal must still be
+seen from outside (Route 53's verdict). It never starts a runbook (there is no healthy
+target: the fenced region returns by a planned failback) and pages a human once per
+failure episode when the failure is confirmed (``active_region_unhealthy_no_target``).
+While this region is active and the other is not fenced, the other region watches it and
+this monitor evaluates nothing.
+
+A failure episode is the memory's ``failing_since`` (cleared only after
+``recover_after_evaluations`` evaluations without quorum), so a flapping quorum pages once.
 
 Without a desired state (the item is missing, or this region cannot read it) there is
 nothing to evaluate against: it reads nothing else, writes nothing and starts nothing,
@@ -29,7 +46,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from switchyard.adapters.state import MEMORY_VERSION
-from switchyard.decision import DesiredView, Evaluation, MonitorMemory, decide, heartbeat_signal
+from switchyard.decision import DesiredView, Evaluation, MonitorMemory, Signal, decide, heartbeat_signal
 from switchyard.deps import RunbookDeps
 from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
 from switchyard.model import Action, Decision, RunbookInput
@@ -42,6 +59,14 @@ TRIGGER_RETENTION = timedelta(days=30)
 TRIGGER_RECORDED = "recorded"
 TRIGGER_DUPLICATE = "duplicate"
 TRIGGER_NOT_RECORDED = "not-recorded"
+# Pages with no automatic action behind them, each sent once per failure episode; the memory
+# field keeps the episode (``failing_since``) last paged for.
+BOTH_REGIONS_UNHEALTHY = "both_regions_unhealthy"
+ACTIVE_UNHEALTHY_NO_TARGET = "active_region_unhealthy_no_target"
+PAGED_EPISODE_FIELDS = {
+    BOTH_REGIONS_UNHEALTHY: "paged_both_unhealthy_since",
+    ACTIVE_UNHEALTHY_NO_TARGET: "paged_active_unhealthy_since",
+}
 
 logger = logging.getLogger("switchyard.monitor")  # a child of the handlers' Powertools logger
 
@@ -152,7 +177,9 @@ def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorO
     desired = read_local_desired(deps)
     if isinstance(desired, DesiredStateUnavailable):
         return MonitorOutcome(None, None, [desired.reason], desired_state=desired)
-    if desired.active_region == region:
+    other = config.regions.other(region)
+    self_watch = desired.active_region == region
+    if self_watch and desired.fenced_region != other:
         return MonitorOutcome(None, None, [f"{region} is active; the other region's monitor watches it"])
     now = deps.clock()
     memory_item = deps.state.read_monitor_memory(region) or {}
@@ -172,26 +199,36 @@ def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorO
         fenced_region=desired.fenced_region,
         last_change_at=_parse_time(desired.updated_at) if desired.epoch > 0 else None,  # epoch 0: the deployment
     )
-    heartbeat = deps.state.read_heartbeat(region, of_region=desired.active_region)
-    signals = [
-        *deps.health.observe(desired.active_region, observer_region=region),
-        heartbeat_signal(
-            _parse_time(heartbeat) if heartbeat else None, now=now, detection=config.detection, observer_region=region
-        ),
-    ]
+    signals, target_signals = _gather(deps, desired.active_region, self_watch=self_watch, now=now)
     evaluation = decide(
-        detection=config.detection, regions=config.regions, desired=view, signals=signals, memory=memory, now=now
+        detection=config.detection,
+        regions=config.regions,
+        desired=view,
+        signals=signals,
+        memory=memory,
+        now=now,
+        target_signals=target_signals,
     )
     notified_epoch = memory_item.get("notified_epoch")
     outcome = MonitorOutcome(evaluation.decision, desired.active_region, list(evaluation.reasons))
-    if evaluation.decision is Decision.FAIL_OVER and evaluation.target_region:
+    paged = {kind: memory_item.get(field) for kind, field in PAGED_EPISODE_FIELDS.items()}
+    page = _unhealthy_page(evaluation, self_watch=self_watch)
+    if page is not None:
+        episode = evaluation.memory.failing_since.isoformat() if evaluation.memory.failing_since else None
+        if paged[page] != episode:
+            _notify_unhealthy(deps, evaluation, page, desired.active_region, desired.epoch)
+            outcome = replace(outcome, notified=True)
+            paged[page] = episode
+    elif evaluation.decision is Decision.FAIL_OVER and evaluation.target_region and not self_watch:
         if config.mode == "automatic":
             outcome = _start_runbook(deps, evaluation, desired.active_region, desired.epoch, outcome)
         elif notified_epoch != desired.epoch:
             _notify_recommendation(deps, evaluation, desired.active_region, desired.epoch)
             outcome = replace(outcome, notified=True)
             notified_epoch = desired.epoch
-    degraded = int(memory_item.get("degraded_evaluations", 0)) + 1 if evaluation.decision is Decision.DEGRADED else 0
+    # a confirmed failure in self-watch is DEGRADED (nothing to fail over to) but already paged above
+    below_quorum = evaluation.decision is Decision.DEGRADED and not (self_watch and evaluation.failure_confirmed)
+    degraded = int(memory_item.get("degraded_evaluations", 0)) + 1 if below_quorum else 0
     escalated = bool(memory_item.get("escalated")) and degraded > 0
     if degraded >= config.detection.escalate_degraded_after_evaluations and not escalated:
         _notify_degraded(deps, evaluation, desired.active_region, desired.epoch, degraded)
@@ -204,6 +241,7 @@ def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorO
             "notified_epoch": notified_epoch,
             "degraded_evaluations": degraded,
             "escalated": escalated,
+            **{field: paged[kind] for kind, field in PAGED_EPISODE_FIELDS.items()},
             LAST_TRIGGER_TIME: last_trigger.isoformat() if last_trigger else None,
         },
         read_version=int(memory_item.get(MEMORY_VERSION, 0)),
@@ -228,6 +266,60 @@ def _notify_degraded(deps: RunbookDeps, evaluation: Evaluation, watched: str, ep
             "failing_sources": list(evaluation.failing_sources),
             "reasons": list(evaluation.reasons),
             "how": "check the failing sources (runbooks/automatic-failover.md); fail over by hand if it is down",
+        },
+    )
+
+
+def _gather(deps: RunbookDeps, watched: str, *, self_watch: bool, now: datetime) -> tuple[list[Signal], list[Signal]]:
+    """The watched region's signals and the target's own (none in self-watch: the target
+    would be the fenced region, which the decision refuses anyway)."""
+    signals = deps.health.observe(watched, observer_region=deps.region)
+    if self_watch:  # this region's own heartbeat says nothing about whether it is up
+        return signals, []
+    heartbeat = deps.state.read_heartbeat(deps.region, of_region=watched)
+    at = _parse_time(heartbeat) if heartbeat else None
+    signals.append(heartbeat_signal(at, now=now, detection=deps.config.detection, observer_region=deps.region))
+    return signals, deps.health.target_signals(deps.region)
+
+
+def _unhealthy_page(evaluation: Evaluation, *, self_watch: bool) -> str | None:
+    """Which page without an automatic action this evaluation calls for, if any."""
+    if self_watch:
+        return ACTIVE_UNHEALTHY_NO_TARGET if evaluation.failure_confirmed else None
+    return BOTH_REGIONS_UNHEALTHY if evaluation.decision is Decision.BOTH_UNHEALTHY else None
+
+
+UNHEALTHY_PAGES: dict[str, tuple[str, str]] = {
+    BOTH_REGIONS_UNHEALTHY: (
+        "{watched} and {target} are both unhealthy: no automatic failover",
+        "find which region can serve soonest; fail over by hand only into a healthy region "
+        "(runbooks/automatic-failover.md, both regions unhealthy)",
+    ),
+    ACTIVE_UNHEALTHY_NO_TARGET: (
+        "active region {watched} is unhealthy and {target} is fenced: nothing to fail over to",
+        "repair the active region, or rebuild the fenced one and fail back "
+        "(runbooks/automatic-failover.md, active region unhealthy)",
+    ),
+}
+
+
+def _notify_unhealthy(deps: RunbookDeps, evaluation: Evaluation, kind: str, watched: str, epoch: int) -> None:
+    """Once per failure episode: the watched region failed with quorum and no automatic
+    action exists (the target is failing too, or it is the fenced region)."""
+    target = deps.config.regions.other(watched)
+    subject, how = UNHEALTHY_PAGES[kind]
+    deps.notifier.publish(
+        deps.region,
+        subject=f"Switchyard {deps.config.name}: " + subject.format(watched=watched, target=target),
+        message={
+            "kind": kind,
+            "watched_region": watched,
+            "other_region": target,
+            "epoch": epoch,
+            "failing_since": evaluation.memory.failing_since.isoformat() if evaluation.memory.failing_since else None,
+            "failing_sources": list(evaluation.failing_sources),
+            "reasons": list(evaluation.reasons),
+            "how": how,
         },
     )
 

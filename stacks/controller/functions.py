@@ -25,6 +25,7 @@ from switchyard.contract import (
     CONTROLLER_PURPOSES,
     DESIRED_STATE_ITEM,
     LOCK_ITEM,
+    LOST_WRITES_ITEM,
     MONITOR,
     MONITOR_ITEM,
     PROMOTION_ITEM,
@@ -73,17 +74,23 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.write_items(MONITOR_ITEM),
             # one record per event received; a duplicate delivery increments the first record's count
             grants.write_items(TRIGGER_ITEM, actions=("dynamodb:PutItem", "dynamodb:UpdateItem")),
-            grants.describe_alarms(HEALTH_SIGNAL_ALARMS, regions=(region.other_region,)),
+            # the watched region's alarms, and its own: the target's health, and self-watch after a failover
+            grants.describe_alarms(HEALTH_SIGNAL_ALARMS, regions=region.pair),
             grants.health_check_status,
             grants.start_runbook(),
             *grants.publish,
         ),
         # constant work: its region's heartbeat, capacity for the desired state
+        # its database when this region is fenced: lost writes snapshotted, then stopped/verified
         RECONCILER: (
             table,
             grants.write_own_heartbeat(),
             grants.scale(region.region, below_minimum=True),
             grants.describe_compute,
+            *database,
+            *grants.snapshot_database(region.region),
+            *grants.fence_database(region.region),
+            grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
         ),
         "validate": (table,),
         # the lock in this region; a best-effort look at the other region's replica
@@ -96,14 +103,20 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.read_replication_settings,
         ),
         # desired state here and (best-effort) in the old replica; the old region's tier to zero
+        # and (best-effort) the old region's switch verdict over its replica, and its database
         "fence": (
-            table,
+            grants.read_table(both_regions=True),
             grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
             grants.scale(region.other_region, below_minimum=True),
             grants.describe_compute,
+            *database,
+            *grants.snapshot_database(region.other_region),
+            *grants.fence_database(region.other_region),
+            grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
         ),
         # the promotion record of the epoch (claimed before the call, so it is sent at most once)
-        "promote": (grants.promote_database, *database, table, grants.write_items(PROMOTION_ITEM)),
+        # and the lost-writes record of a data-losing failover, written before the promotion
+        "promote": (grants.promote_database, *database, table, grants.write_items(PROMOTION_ITEM, LOST_WRITES_ITEM)),
         "scale_up": (grants.scale(region.region), grants.describe_compute),
         "wait_ready": (*database, grants.describe_compute),
         # the data-plane flip here and (best-effort) in the old replica; the record edit is the fallback

@@ -17,6 +17,7 @@ from tests.controller.conftest import (
     active_region,
     failover_state,
 )
+from tests.controller.route53_verdicts import route53_sees
 from tests.controller.runner import run_runbook
 
 
@@ -26,7 +27,8 @@ def test_duplicate_trigger_starts_exactly_one_runbook(rds: Controller) -> None:
     primary, standby = rds.config.regions.pair
     arn = rds.state_machine(standby)
     rds.alarm_everything(primary)
-    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    probe = StaticProbe(healthy=False)
+    deps = route53_sees(rds.deps(standby, probe=probe), probe, {primary: True})
     outcomes = rds.evaluate(deps, 3)
     assert outcomes[-1]["decision"] == Decision.FAIL_OVER
 
@@ -134,7 +136,8 @@ def test_primary_recovering_mid_failover_does_not_flip_back(rds: Controller, lam
     rds.state_machine(primary)
     rds.alarm_everything(standby)
     rds.clock.advance(rds.config.detection.hold_down_seconds)
-    old_region = rds.deps(primary, probe=StaticProbe(healthy=False))
+    probe = StaticProbe(healthy=False)
+    old_region = route53_sees(rds.deps(primary, probe=probe), probe, {standby: True})
     deps.state.write_desired(primary, desired)  # what global-table replication delivers
     outcomes = rds.evaluate(old_region, 5)
     assert all(outcome["decision"] != Decision.FAIL_OVER for outcome in outcomes)
@@ -239,18 +242,21 @@ def test_an_approval_lets_the_aurora_failover_with_data_loss_proceed(aurora: Con
 
 # -- a dark region, judged without its own APIs ------------------------------------------------
 def test_a_dark_primary_is_failed_over_on_signals_read_from_the_standby(rds: Controller) -> None:
-    # GIVEN us-east-1 (the primary, and Route 53's API) is dark: its alarms and health checks are unreadable
+    # GIVEN us-east-1 (the primary, and Route 53's API) is dark: its alarms and health checks are unreadable,
+    # and Route 53's DNS answers (its data plane, no us-east-1 needed) say the primary is unhealthy
     primary, standby = rds.config.regions.pair
     arn = rds.state_machine(standby)
     rds.replicate_heartbeat(primary, into=standby)  # its last heartbeat before going dark
     rds.clock.advance(10 * 60)
     rds.outage(primary)
-    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    probe = StaticProbe(healthy=False)
+    deps = route53_sees(rds.deps(standby, probe=probe), probe, {primary: True})
 
     # WHEN the standby's monitor evaluates for three minutes
     outcomes = rds.evaluate(deps, 3)
 
-    # THEN the probe and the stale heartbeat, both seen from the standby, are a quorum: it fails over
+    # THEN the probe, the stale heartbeat and the sentinel's verdict (the one source a partition cannot
+    # cause) are a quorum: it fails over
     assert outcomes[-1]["decision"] == Decision.FAIL_OVER
     assert [execution["name"] for execution in rds.executions(arn, standby)] == [
         f"auto-failover-to-{standby}-from-epoch-0"
@@ -277,7 +283,8 @@ def test_no_new_automatic_run_while_a_stopped_run_keeps_the_lock(rds: Controller
     primary, standby = rds.config.regions.pair
     arn = rds.state_machine(standby)
     rds.alarm_everything(primary)
-    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    probe = StaticProbe(healthy=False)
+    deps = route53_sees(rds.deps(standby, probe=probe), probe, {primary: True})
     deps.state.acquire_lock(standby, holder="failover-by-operator", now=rds.clock().isoformat(), min_epoch=0)
 
     # WHEN the monitor decides to fail over

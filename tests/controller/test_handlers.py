@@ -13,6 +13,7 @@ from switchyard.handlers import monitor, reconciler, runbook, traffic_switch
 from switchyard.handlers.environment import forget_cached_deps, override_deps
 from switchyard.model import DesiredState, StepStatus
 from tests.controller.conftest import SCHEDULED_EVENT, Controller, FakeLambdaContext, StaticProbe
+from tests.controller.route53_verdicts import route53_sees
 
 NOW = "2026-11-24T21:00:00+00:00"
 
@@ -232,7 +233,8 @@ def test_monitor_in_manual_mode_notifies_once_and_starts_nothing(aurora: Control
     # GIVEN prod (manual mode) whose primary fails with quorum
     primary, standby = aurora.config.regions.pair
     aurora.alarm_everything(primary)
-    deps = aurora.deps(standby, probe=StaticProbe(healthy=False))
+    probe = StaticProbe(healthy=False)
+    deps = route53_sees(aurora.deps(standby, probe=probe), probe, {primary: True})
 
     # WHEN the monitor evaluates long enough to decide
     outcomes = aurora.evaluate(deps, 6)

@@ -17,6 +17,7 @@ from switchyard.model import Decision, StepStatus
 from switchyard.monitor import execution_name
 from switchyard.steps import STEPS
 from tests.controller.conftest import Controller, StaticProbe, failover_state
+from tests.controller.route53_verdicts import route53_sees
 
 NOW = "2026-11-24T21:00:00+00:00"
 NAME = "failover-INC-42"
@@ -132,7 +133,8 @@ def test_the_monitor_recognises_its_own_run_by_its_arn(rds: Controller, held_in_
     primary, standby = rds.config.regions.pair
     rds.state_machine(standby)
     rds.alarm_everything(primary)
-    deps = rds.deps(standby, probe=StaticProbe(healthy=False))
+    probe = StaticProbe(healthy=False)
+    deps = route53_sees(rds.deps(standby, probe=probe), probe, {primary: True})  # the checkers see it fail too
     desired = deps.state.read_desired(standby)
     assert desired is not None
     name = execution_name(standby, desired.epoch)

@@ -248,9 +248,14 @@ def test_a_probe_that_did_not_run_is_missing_data() -> None:
     assert (signal.failing, signal.observed_at, signal.probe) == (None, None, None)
 
 
-def test_an_unreachable_probe_and_a_stale_heartbeat_fail_a_dark_region_over_and_say_why() -> None:
+@pytest.mark.parametrize(("route53_dns_verdict", "fails_over"), [(True, True), (None, False)])
+def test_an_unreachable_probe_and_a_stale_heartbeat_fail_a_dark_region_over_only_with_route53s_verdict(
+    route53_dns_verdict: bool | None, fails_over: bool
+) -> None:
     # GIVEN a dark primary: its alarms and Route 53's API unreadable (missing), the standby's
-    # probe unreachable and the primary's replicated heartbeat ten minutes old
+    # probe unreachable and the primary's replicated heartbeat ten minutes old; Route 53's
+    # verdict through DNS (the sentinel) failing, or unresolvable (a partition cannot be told
+    # from a dark region by the probe and the heartbeat alone)
     detection, regions = Detection(), Regions(primary="us-east-1", standby="us-west-2", witness="us-east-2")
     desired = DesiredView(active_region="us-east-1", epoch=0, fenced_region=None, last_change_at=None)
     start, memory = datetime(2026, 11, 24, 12, 0, tzinfo=UTC), MonitorMemory()
@@ -262,6 +267,13 @@ def test_an_unreachable_probe_and_a_stale_heartbeat_fail_a_dark_region_over_and_
         now = start + timedelta(minutes=minute)
         signals = [
             Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None),
+            Signal(
+                "route53-dns",
+                SignalSource.ROUTE53,
+                GLOBAL_OBSERVER,
+                route53_dns_verdict,
+                now if route53_dns_verdict is not None else None,
+            ),
             Signal("alarm:alb-5xx", SignalSource.ALARMS, "us-east-1", None, None),
             probe_signal(unreachable, now=now, observer_region="us-west-2"),
             heartbeat_signal(now - timedelta(minutes=10), now=now, detection=detection, observer_region="us-west-2"),
@@ -272,6 +284,8 @@ def test_an_unreachable_probe_and_a_stale_heartbeat_fail_a_dark_region_over_and_
         memory = evaluation.memory
         evaluations.append(evaluation)
 
-    # THEN it fails over to the standby, and the reasons say the probe could not connect
-    assert (evaluations[-1].decision, evaluations[-1].target_region) == (Decision.FAIL_OVER, "us-west-2")
+    # THEN it fails over to the standby only with Route 53's failing verdict, and the
+    # reasons say the probe could not connect
+    expected = (Decision.FAIL_OVER, "us-west-2") if fails_over else (Decision.DEGRADED, None)
+    assert (evaluations[-1].decision, evaluations[-1].target_region) == expected
     assert "probe from us-west-2 unreachable: timed out after 3s" in evaluations[-1].reasons

@@ -37,6 +37,7 @@ from tests.controller.local_https import (
     refusing_port,
     resolve_loopback_only,
 )
+from tests.controller.route53_verdicts import route53_sees
 
 HEALTH_ALARM_KEYS = [spec.key for spec in HEALTH_SIGNAL_ALARMS]
 ACTING_CALLS = {("stepfunctions", "StartExecution"), ("sns", "Publish")}
@@ -114,13 +115,14 @@ def test_one_forced_alarm_on_a_healthy_primary_starts_nothing_and_pages_no_one(
 
 def alarm_with_a_probe_that_cannot_connect(ctl: Controller) -> str:
     """The same forced alarm, but the probe's connection is refused, as the old probe (asking
-    HTTPS of a load balancer that served HTTP only) always failed: alarm + probe is a quorum.
-    Runs the monitor as long as above; returns the runbook's state machine ARN."""
+    HTTPS of a load balancer that served HTTP only) always failed, and Route 53's verdict is
+    unknown (so nothing vetoes): alarm + probe is a quorum. Runs the monitor as long as
+    above; returns the runbook's state machine ARN."""
     primary, standby = ctl.config.regions.pair
     state_machine = ctl.state_machine(standby)
     with refusing_port() as port:
         probe = HttpProbe(2.0, resolve={ctl.config.dns.record_name: (LOOPBACK, port)})
-        deps = ctl.deps(standby, probe=probe)
+        deps = route53_sees(ctl.deps(standby, probe=probe), probe, {primary: None})
         force_alarm(ctl, primary, HEALTH_ALARM_KEYS[0])
         run_monitor(ctl, deps, evaluations_past_the_thresholds(ctl.config.detection))
     return state_machine

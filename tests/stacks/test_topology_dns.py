@@ -13,7 +13,7 @@ from stacks.components.failover_record import FailoverRecord
 from switchyard.config import EnvironmentConfig, load_environment
 from switchyard.contract import APP_ENDPOINT, FAILOVER_BY_ROLE, HEALTH_CHECK_PURPOSES, SWITCH_ENDPOINT, Names
 from switchyard.model import Role
-from tests.stacks.topology import Topology, bare_region_scope, only_resource, resources_of
+from tests.stacks.topology import Topology, bare_region_scope, resources_of
 
 LB_DNS_NAME = "app-123.elb.amazonaws.com"
 LB_ZONE = "Z35SXDOTRQ7X7K"
@@ -133,7 +133,14 @@ def test_deployed_health_check_names_and_record_identifiers_are_the_contracts(to
         # GIVEN the region's regional stack in the whole app
         region = topology.config.regions.primary if role == "primary" else topology.config.regions.standby
         template = topology.template_json("regional", role)
-        record = only_resource(template, "AWS::Route53::RecordSet")
+        application = f"{topology.config.dns.record_name}."
+        records = [
+            resource["Properties"]
+            for resource in resources_of(template, "AWS::Route53::RecordSet").values()
+            if resource["Properties"]["Name"] == application
+        ]
+        assert len(records) == 1, f"one failover record on {application}, found {len(records)}"
+        record = records[0]
         # THEN its record and the Name tags of its three checks are exactly what the controller looks up
         assert (record["Name"], record["Failover"]) == (f"{topology.config.dns.record_name}.", FAILOVER_BY_ROLE[role])
         assert record["SetIdentifier"] == topology.names.failover_record_set_identifier(region)

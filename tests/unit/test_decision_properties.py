@@ -1,5 +1,6 @@
 """Properties of the health decision over arbitrary observation histories (hypothesis):
-it never fails back automatically and never fails over without a quorum."""
+it never fails back automatically, never fails over without a partition-proof quorum, and
+never against a fresh healthy verdict of Route 53's checkers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from switchyard.config import Detection, Regions
 from switchyard.decision import (
     GLOBAL_OBSERVER,
+    PARTITION_INDEPENDENT,
     DesiredView,
     Evaluation,
     MonitorMemory,
@@ -102,6 +104,12 @@ def test_never_an_automatic_failback_and_never_without_quorum(
             failing_sources = {signal.source for signal in fresh if signal.failing}
             assert len(failing_sources) >= detection.quorum
             assert any(signal.observed_from != desired.active_region for signal in fresh if signal.failing)
+            # AND one failing source a partition between the regions cannot cause, and no outside veto
+            assert failing_sources & PARTITION_INDEPENDENT
+            assert not any(
+                signal.source is SignalSource.ROUTE53 and signal.observed_from == GLOBAL_OBSERVER and not signal.failing
+                for signal in fresh
+            )
             # AND the hold-down since the last change had passed
             assert desired.last_change_at is not None
             assert (now - desired.last_change_at).total_seconds() >= detection.hold_down_seconds

@@ -1,14 +1,42 @@
 """Health signals about one region, gathered from independent sources:
 
-- the Route 53 health check of that region's load balancer (observed by Route 53
-  checkers worldwide, so from outside the region), found by its ``Name`` tag
-  ``Names.health_check(region, "load-balancer")``. The traffic-switch and calculated
-  checks are not signals: they follow the controller's own switch, which would make
-  the decision circular;
+- Route 53's verdict on that region's load balancer (its checkers are worldwide, so it is
+  observed from outside every region), read two ways, both ROUTE53 signals observed from
+  ``GLOBAL_OBSERVER`` (the decision says how they combine: any fresh healthy one vetoes a
+  failover, failing needs a fresh failing one):
+
+  * the API: ``GetHealthCheckStatus`` of the check whose ``Name`` tag is
+    ``Names.health_check(region, "load-balancer")``. Route 53's control plane is hosted
+    in us-east-1, so with us-east-1 dark this read is missing data. The traffic-switch and
+    calculated checks are not signals: they follow the controller's own switch, which
+    would make the decision circular;
+  * the sentinel (``route53_verdict_signal``): the name ``Names.verdict_record(region)``
+    is a pair of failover A records (``stacks/components/route53_verdict.py``): PRIMARY
+    answers ``VERDICT_HEALTHY_ADDRESS`` and carries the load balancer's check, SECONDARY
+    answers ``VERDICT_UNHEALTHY_ADDRESS`` with no check, which Route 53 answers whenever
+    the PRIMARY's check is unhealthy (Route 53 API Reference, ``ResourceRecordSet.Failover``:
+    "If you omit the HealthCheckId element for the secondary resource record set, and if
+    the primary resource record set is unhealthy, Route 53 always responds to DNS queries
+    with the applicable value from the secondary"; a non-alias record's check need not
+    check the record's value: ``ResourceRecordSet.HealthCheckId``, "Route 53 doesn't check
+    the health of the endpoint specified in the resource record set"). Resolving it is a
+    DNS query, answered by Route 53's data plane, which does not need us-east-1 (AWS
+    whitepaper "AWS Fault Isolation Boundaries", Appendix B: "During a control plane
+    impairment, CRUDL-type operations for Route 53 may not work, but DNS resolution and
+    health checks, and updates to routing resulting from changes in health checks, will
+    continue to work"). Staleness: a resolver may cache the answer for the records' TTL
+    (``VERDICT_TTL_SECONDS``, 10 s), so the verdict is at most that much older than
+    Route 53's, far below ``detection.max_data_age_seconds``; the signal is stamped with
+    the time of the lookup. An unresolvable name, a timeout or an unexpected answer is
+    missing data, never failing;
 - the CloudWatch alarms of ``HEALTH_SIGNAL_ALARMS`` in that region (inside it);
 - the controller's own HTTPS probe of the application's record (``Names.probe_url``, the
   endpoint the load balancer serves) from the observer's region. It tells "answered
   unhealthy" from "unreachable" (``ProbeOutcome``); the decision documents how each counts.
+
+``observe`` gathers all of them for the watched region; ``target_signals`` only the
+target's own (Route 53's verdict and its alarms: the probe follows the application's
+record, which points at the active region, not the target).
 
 Every read is best-effort with short timeouts: an unreadable source is *missing*
 (``failing=None``), never an outage. The decision (switchyard.decision) weighs them.
@@ -16,6 +44,7 @@ Every read is best-effort with short timeouts: an unreadable source is *missing*
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import socket
 import ssl
@@ -27,7 +56,13 @@ from typing import Any, Protocol
 
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import HEALTH_CHECK_PURPOSES, SIGNAL_HEALTH_CHECK, Names
+from switchyard.contract import (
+    HEALTH_CHECK_PURPOSES,
+    SIGNAL_HEALTH_CHECK,
+    VERDICT_HEALTHY_ADDRESS,
+    VERDICT_UNHEALTHY_ADDRESS,
+    Names,
+)
 from switchyard.decision import GLOBAL_OBSERVER, ProbeOutcome, ProbeResult, Signal, SignalSource, probe_signal
 from switchyard.retry import ClientFactory
 
@@ -35,6 +70,7 @@ Clock = Callable[[], datetime]
 ROUTE53_REGION = "us-east-1"
 PROBE_TIMEOUT_SECONDS = 3.0
 PROBE_USER_AGENT = "switchyard-probe"
+VERDICT_LOOKUP_TIMEOUT_SECONDS = 2.0
 
 
 class Probe(Protocol):
@@ -120,8 +156,48 @@ def _remaining(deadline: float) -> float:
     return left
 
 
+class VerdictResolver(Protocol):
+    def __call__(self, name: str) -> frozenset[str] | None:
+        """The IPv4 addresses ``name`` resolves to; None when it does not resolve in time."""
+        ...
+
+
+class DnsVerdictResolver:
+    """The system resolver (``socket.getaddrinfo``, A records only) within a time budget.
+
+    ``getaddrinfo`` takes no timeout, so the lookup runs on a worker thread and is
+    abandoned (left to finish on its own) after ``timeout_seconds``."""
+
+    _workers = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="switchyard-verdict")
+
+    def __init__(self, timeout_seconds: float = VERDICT_LOOKUP_TIMEOUT_SECONDS) -> None:
+        self._timeout = timeout_seconds
+
+    def __call__(self, name: str) -> frozenset[str] | None:
+        lookup = self._workers.submit(socket.getaddrinfo, name, None, socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            answers = lookup.result(timeout=self._timeout)
+        except (concurrent.futures.TimeoutError, OSError):  # gaierror is an OSError
+            return None
+        return frozenset(str(answer[4][0]) for answer in answers)
+
+
+def verdict_from_addresses(addresses: frozenset[str] | None) -> bool | None:
+    """The sentinel's answer as ``failing``: healthy address -> False, unhealthy -> True,
+    anything else (no answer, both, a stranger) -> None, missing data."""
+    if addresses == {VERDICT_HEALTHY_ADDRESS}:
+        return False
+    if addresses == {VERDICT_UNHEALTHY_ADDRESS}:
+        return True
+    return None
+
+
 class HealthSignals(Protocol):
     def observe(self, watched_region: str, *, observer_region: str) -> list[Signal]: ...
+
+    def target_signals(self, target_region: str) -> list[Signal]:
+        """The target region's own health: Route 53's verdict on it and its alarms."""
+        ...
 
     def health_checks(self, watched_region: str) -> dict[str, str]:
         """The Route 53 health checks of ``watched_region`` by purpose -> id (best-effort read)."""
@@ -129,19 +205,36 @@ class HealthSignals(Protocol):
 
 
 class AwsHealthSignals:
-    def __init__(self, config: EnvironmentConfig, clients: ClientFactory, probe: Probe, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: EnvironmentConfig,
+        clients: ClientFactory,
+        probe: Probe,
+        clock: Clock,
+        *,
+        resolve: VerdictResolver | None = None,
+    ) -> None:
         self._config = config
         self._names = Names(config)
         self._clients = clients
         self._probe = probe
         self._clock = clock
+        self._resolve: VerdictResolver = resolve or DnsVerdictResolver()
         self._checks: dict[str, dict[str, str]] = {}  # ids are stable: found once per container
 
     def observe(self, watched_region: str, *, observer_region: str) -> list[Signal]:
         return [
             *self.route53_signals(watched_region),
+            self.route53_verdict_signal(watched_region),
             *self.alarm_signals(watched_region),
             self.probe_signal(observer_region),
+        ]
+
+    def target_signals(self, target_region: str) -> list[Signal]:
+        return [
+            *self.route53_signals(target_region),
+            self.route53_verdict_signal(target_region),
+            *self.alarm_signals(target_region),
         ]
 
     def health_checks(self, watched_region: str) -> dict[str, str]:
@@ -190,6 +283,16 @@ class AwsHealthSignals:
             return missing
         failing = sum(report.startswith("Failure") for report in reports) * 2 > len(reports)
         return [Signal(f"route53:{check_id}", SignalSource.ROUTE53, GLOBAL_OBSERVER, failing, self._clock())]
+
+    def route53_verdict_signal(self, watched_region: str) -> Signal:
+        """Route 53's verdict on the region's load balancer, read through DNS (the sentinel)."""
+        record = self._names.verdict_record(watched_region)
+        try:
+            failing = verdict_from_addresses(self._resolve(record))
+        except Exception:  # noqa: BLE001 - an unreadable source is missing data, not an outage
+            failing = None
+        observed_at = self._clock() if failing is not None else None
+        return Signal(f"route53-dns:{record}", SignalSource.ROUTE53, GLOBAL_OBSERVER, failing, observed_at)
 
     def alarm_signals(self, watched_region: str) -> list[Signal]:
         now = self._clock()

@@ -113,6 +113,60 @@ def test_fence_scales_only_the_other_regions_asg(dev_standby) -> None:
     assert actions_on(statements, "autoscaling:SetDesiredCapacity") == [given.names.asg_arn(given.other_region)]
 
 
+@pytest.mark.parametrize(
+    ("role", "where"),
+    [("ControllerFunctionsReconcilerRole", "region"), ("ControllerFunctionsFenceRole", "other_region")],
+)
+def test_rds_database_fence_stops_and_snapshots_only_the_fenced_regions_instance(
+    dev_standby, role: str, where: str
+) -> None:
+    # GIVEN dev (rds-postgres): the reconciler fences its own region, the fence step the other
+    given, template = dev_standby
+    region = getattr(given, where)
+    statements = role_statements(template, role)
+    names = given.names
+    # THEN StopDBInstance names exactly that instance, and CreateDBSnapshot that instance and
+    # only snapshots under the lost-writes name
+    assert actions_on(statements, "rds:StopDBInstance") == [names.db_instance_arn(region)]
+    assert actions_on(statements, "rds:CreateDBSnapshot") == [
+        names.db_instance_arn(region),
+        names.db_snapshot_arn(region, "switchyard-dev-lost-writes-e*"),
+    ]
+
+
+def test_aurora_database_fence_only_verifies_and_copies_the_unplanned_failover_snapshot(prod_primary) -> None:
+    # GIVEN prod (aurora-postgres) in its primary region: the reconciler's role
+    given, template = prod_primary
+    statements = role_statements(template, "ControllerFunctionsReconcilerRole")
+    names, region = given.names, given.region
+    # THEN it stops nothing, and copies only AWS's unplanned-failover snapshot to a lost-writes name
+    assert actions_on(statements, "rds:StopDBInstance") == []
+    assert actions_on(statements, "rds:StopDBCluster") == []
+    assert actions_on(statements, "rds:CopyDBClusterSnapshot") == [
+        names.db_cluster_snapshot_arn(region, "rds:unplanned-global-failover-*"),
+        names.db_cluster_snapshot_arn(region, "switchyard-prod-lost-writes-e*"),
+    ]
+
+
+def test_only_promote_writes_a_lost_writes_record_and_only_the_fence_paths_update_it(controller) -> None:
+    _, template = controller
+    lost_writes = "lost-writes#orders#*"
+
+    def roles_writing(action: str) -> set[str]:
+        return {
+            role
+            for role in ("Promote", "Fence", "Reconciler", "Record", "Validate")
+            for statement in role_statements(template, f"ControllerFunctions{role}Role")
+            if action in as_list(statement["Action"])
+            and any(
+                lost_writes in keys.get("dynamodb:LeadingKeys", []) for keys in statement.get("Condition", {}).values()
+            )
+        }
+
+    assert roles_writing("dynamodb:PutItem") == {"Promote"}
+    assert roles_writing("dynamodb:UpdateItem") == {"Fence", "Reconciler"}
+
+
 def test_every_state_table_write_is_limited_to_the_items_its_function_owns(controller) -> None:
     # GIVEN every function role's statement allowing a DynamoDB write
     given, template = controller
@@ -159,12 +213,16 @@ def test_only_the_record_step_and_monitor_publish_notifications_from_functions(d
     assert actions_on(role_statements(template, "ControllerFunctionsPromoteRole"), "sns:Publish") == []
 
 
-def test_monitor_starts_only_this_regions_runbook_and_reads_the_other_regions_health_alarms(dev_standby) -> None:
+def test_monitor_starts_only_this_regions_runbook_and_reads_both_regions_health_alarms(dev_standby) -> None:
+    # the other region's alarms are a signal about it; its own are the target's (or the
+    # self-watched active region's) health
     given, template = dev_standby
     statements = role_statements(template, "ControllerFunctionsMonitorRole")
     assert actions_on(statements, "states:StartExecution") == [given.names.state_machine_arn(given.region)]
     assert set(actions_on(statements, "cloudwatch:DescribeAlarms")) == {
-        given.names.alarm_arn(given.other_region, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS
+        given.names.alarm_arn(region, alarm.key)
+        for region in given.config.regions.pair
+        for alarm in HEALTH_SIGNAL_ALARMS
     }
 
 
@@ -219,6 +277,8 @@ def test_database_status_reads_name_the_databases_of_the_pair(controller) -> Non
         names.global_cluster_arn,
         *(names.db_instance_arn(region) for region in pair),
         *(names.db_cluster_arn(region) for region in pair),
+        # the snapshots AWS keeps of a demoted Aurora writer (the lost-writes copy's source)
+        *(names.db_cluster_snapshot_arn(region, "rds:unplanned-global-failover-*") for region in pair),
     }
     read = {
         resource
@@ -226,6 +286,6 @@ def test_database_status_reads_name_the_databases_of_the_pair(controller) -> Non
         if any(action.startswith("rds:Describe") for action in as_list(statement["Action"]))
         for resource in as_list(statement["Resource"])
     }
-    # THEN they name only the environment's databases, never "*"
+    # THEN they name only the environment's databases (and their unplanned-failover snapshots), never "*"
     assert read
     assert read <= known
