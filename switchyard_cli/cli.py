@@ -34,6 +34,7 @@ from switchyard.runbook_state import Approval, approval_problems
 from switchyard_cli.executions import REJECTION_ERROR, execution_history, pending_approval
 
 ACTION_COMMANDS = {action.value: action for action in Action}
+ACKNOWLEDGE_LOST_WRITES = "acknowledge-lost-writes"
 OK_STATUSES = frozenset({"done", "noop", "skipped"})
 PROGRESS_KINDS = frozenset({"Task", "Parallel", "Fail"})
 
@@ -138,6 +139,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unlock.add_argument("--reason", required=True, help="why it is safe to release")
     unlock.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    acknowledge = commands.add_parser(
+        ACKNOWLEDGE_LOST_WRITES,
+        parents=[common],
+        help="acknowledge the writes a data-losing failover may have lost (failback waits for it)",
+    )
+    acknowledge.add_argument(
+        "--epoch", required=True, type=int, help="the failover's epoch (validate's finding names it)"
+    )
+    acknowledge.add_argument("--note", required=True, help="what was done with the lost writes, kept in the record")
+    acknowledge.add_argument("--region", help="the table replica to write (default: the configured standby)")
+    acknowledge.add_argument(
+        "--without-snapshot",
+        action="store_true",
+        help="acknowledge although the old primary was never snapshotted (its writes are then lost for good)",
+    )
+    acknowledge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
@@ -456,6 +474,50 @@ def run_unlock(args: argparse.Namespace, session: Session) -> ExitCode:
     return ExitCode.OK if released else ExitCode.AWS_ERROR
 
 
+def run_acknowledge_lost_writes(args: argparse.Namespace, session: Session) -> ExitCode:
+    """Record, as the caller's AWS identity, that the writes a data-losing failover may have
+    lost (the old primary's snapshot) were dealt with: the one thing failback waits for.
+    A conditional write: an epoch with no record, or one acknowledged already, is refused."""
+    config = session.config
+    region = check_region(config, args.region or config.regions.standby)
+    if args.epoch < 1:
+        raise CliError(ExitCode.USAGE, f"--epoch must be 1 or more, not {args.epoch}")
+    if len(args.note.strip()) < 3:
+        raise CliError(ExitCode.USAGE, "--note must say what was done with the lost writes (3+ characters)")
+    store = session.state_store()
+    record = store.read_lost_writes_record(region, epoch=args.epoch)
+    if record is None:
+        raise CliError(
+            ExitCode.USAGE,
+            f"nothing to acknowledge: no failover at epoch {args.epoch} in {config.name} recorded lost writes",
+        )
+    if record.get("acknowledged_by"):
+        raise CliError(
+            ExitCode.USAGE,
+            f"nothing to acknowledge: epoch {args.epoch}'s lost writes were acknowledged by "
+            f"{record['acknowledged_by']} at {record.get('acknowledged_at')}",
+        )
+    snapshot = record.get("snapshot")
+    if not snapshot and not args.without_snapshot:
+        raise CliError(
+            ExitCode.USAGE,
+            f"{record.get('old_primary')}'s database has not been snapshotted yet (its reconciler does it once the "
+            "region is back); acknowledge after that, or pass --without-snapshot if it is gone for good",
+        )
+    by = caller_identity(session, region)
+    session.say(
+        f"epoch {args.epoch}: {record.get('old_primary')} -> {record.get('new_writer')} ({record.get('why')}); "
+        f"snapshot {snapshot or 'none'}"
+    )
+    confirm(session, args, f"acknowledge the lost writes of epoch {args.epoch}", expected="acknowledge")
+    if not store.acknowledge_lost_writes(
+        region, epoch=args.epoch, by=by, at=datetime.now(UTC).isoformat(), note=args.note
+    ):
+        raise CliError(ExitCode.USAGE, f"epoch {args.epoch}'s record changed meanwhile (acknowledged by someone else?)")
+    session.say(f"acknowledged the lost writes of epoch {args.epoch} as {by}")
+    return ExitCode.OK
+
+
 def _json_object(text: str) -> dict[str, Any]:
     value = json.loads(text)
     return value if isinstance(value, dict) else {}
@@ -466,6 +528,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Session], ExitCode]] = {
     "readiness": run_action,
     "approve": run_approve,
     "unlock": run_unlock,
+    ACKNOWLEDGE_LOST_WRITES: run_acknowledge_lost_writes,
     **{action.value: run_action for action in Action},
 }
 

@@ -390,11 +390,11 @@ COMMANDS: dict[str, Entry] = {
     "make drill SCENARIO=<name> ENV=<env>": Entry("make-drill-vars", check_drill_via_make, marks=(pytest.mark.drill,)),
     ".venv/bin/python -m drill --list": Entry("drill-list", check_scenario_list),
     "--scenario all": Entry(
-        "drill-all", check_every_scenario, instead="runs all seven scenarios in a row (minutes); make test runs each"
+        "drill-all", check_every_scenario, instead="runs every scenario in a row (minutes); make test runs each"
     ),
     "--json": Entry("drill-json", check_json_report, marks=(pytest.mark.drill,)),
     "bin/switchyard": Entry("cli-path", check_cli_path, instead="names the CLI; alone it exits 2 asking for a command"),
-    "switchyard status|readiness|failover|switchover|failback|dry-run|approve|unlock": Entry(
+    "switchyard status|readiness|failover|switchover|failback|dry-run|approve|unlock|acknowledge-lost-writes": Entry(
         "cli-synopsis", check_cli_synopsis, instead="a synopsis of the subcommands, not one command"
     ),
     "npx cdk deploy --all -c env=<name>": Entry(

@@ -39,6 +39,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
         "The region's controller cannot read the desired state; it changes nothing until it can",
         False,
     ),
+    AlarmSpec(
+        "database-not-fenced",
+        "The region is fenced but its database may still take writes (not stopped, or still a writer)",
+        False,
+    ),
 )
 
 HEALTH_SIGNAL_ALARMS: tuple[AlarmSpec, ...] = tuple(alarm for alarm in ALARMS if alarm.health_signal)

@@ -178,6 +178,15 @@ def _rds(operation: str, params: Mapping[str, Any], arns: _Arns) -> tuple[str, .
         found.append(arns.global_cluster(str(params["GlobalClusterIdentifier"])))
     if "TargetDbClusterIdentifier" in params:
         found.append(arns.rds("cluster", str(params["TargetDbClusterIdentifier"])))
+    if "DBSnapshotIdentifier" in params:
+        found.append(arns.rds("snapshot", str(params["DBSnapshotIdentifier"])))
+    for name in (
+        "DBClusterSnapshotIdentifier",
+        "SourceDBClusterSnapshotIdentifier",
+        "TargetDBClusterSnapshotIdentifier",
+    ):
+        if name in params:
+            found.append(arns.rds("cluster-snapshot", str(params[name])))
     return tuple(found)
 
 

@@ -11,6 +11,14 @@ No desired state (the item is missing, or this region cannot read it) means "cha
 nothing": no capacity change in either direction, no fence. Guessing "standby" would
 scale a healthy primary down to the warm minimum.
 
+A fenced region also fences its own database (switchyard.database_fence): the writes a
+data-losing promotion may have lost are snapshotted first, then the old primary is stopped
+(RDS) or verified demoted (Aurora), every run, since nothing else stops a returning old
+primary taking writes and AWS restarts a stopped instance after 7 days. Each fence and
+how it was verified is in the result's ``fences`` (``desired-state@``, ``asg@``,
+``switch@``, ``database@``); a database that may still take writes while no runbook is in
+progress is ``needs_human`` (the handler pages).
+
 The heartbeat is written first and on its own: it says "this region's controller runs
 and can write its replica", which is true whatever the desired state says. Written
 before the read, a slow or failing read (retries, timeouts) can neither delay nor
@@ -22,13 +30,15 @@ more than reporting it alive): it is returned, and the handler logs it and fails
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from switchyard.database_fence import DatabaseFence, preserve_then_fence
 from switchyard.deps import RunbookDeps
 from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
+from switchyard.handlers.traffic_switch import switch_answer
 from switchyard.model import DesiredState
 from switchyard.retry import error_code
 
@@ -44,10 +54,17 @@ class Convergence:
     runbook_in_progress: bool
     desired_state: DesiredStateUnavailable | None = None  # set when nothing was converged for lack of it
     heartbeat_error: str | None = None  # "<code>: <message>" when the heartbeat could not be written
+    fences: dict[str, str] | None = None  # this region fenced: each fence and how it was verified
+    database_fence: DatabaseFence | None = None
 
     @property
     def changed(self) -> bool:
         return self.after != self.before
+
+    @property
+    def needs_human(self) -> bool:
+        """This fenced region's database may take writes and no runbook is moving it."""
+        return self.database_fence is not None and self.database_fence.refused and not self.runbook_in_progress
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +75,9 @@ class Convergence:
             "runbook_in_progress": self.runbook_in_progress,
             "desired_state": self.desired_state.as_dict() if self.desired_state else None,
             "heartbeat_error": self.heartbeat_error,
+            "fences": self.fences,
+            "database_fence": self.database_fence.as_dict() if self.database_fence else None,
+            "needs_human": self.needs_human,
         }
 
 
@@ -91,4 +111,25 @@ def reconcile_region(deps: RunbookDeps) -> Convergence:
     after = group.desired
     if group.desired < wanted or (group.desired > wanted and not in_progress):
         after = deps.compute.set_desired(deps.region, wanted)
-    return Convergence(role, wanted, group.desired, after, in_progress, None, heartbeat_error)
+    convergence = Convergence(role, wanted, group.desired, after, in_progress, None, heartbeat_error)
+    if desired.fenced_region != deps.region:
+        return convergence
+    up_to_epoch = max(desired.epoch, lock.epoch if lock else 0)
+    database = preserve_then_fence(deps, deps.region, up_to_epoch=up_to_epoch)
+    fences = fences_verified(deps.region, desired, wanted=wanted, after=after, database=database)
+    return replace(convergence, fences=fences, database_fence=database)
+
+
+def fences_verified(
+    region: str, desired: DesiredState, *, wanted: int, after: int, database: DatabaseFence
+) -> dict[str, str]:
+    """Each fence of the fenced ``region`` and how it was verified this run."""
+    status, _ = switch_answer(region, desired)
+    switch = f"fenced: answers {status} on this read" if status != 200 else "refused: answers 200"
+    asg = f"fenced: desired {after} = warm minimum" if after <= wanted else f"pending: desired {after} > {wanted}"
+    return {
+        f"desired-state@{region}": f"fenced: epoch {desired.epoch} names {region} fenced (consistent read)",
+        f"switch@{region}": switch,
+        f"asg@{region}": asg,
+        database.key: database.label,
+    }

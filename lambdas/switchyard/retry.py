@@ -50,6 +50,9 @@ RETRYABLE_ERROR_CODES = frozenset(
         "RequestLimitExceeded",
         "ProvisionedThroughputExceededException",
         "TransactionInProgressException",
+        # a multi-Region strongly consistent (MRSC) table refuses a write while another
+        # Region modifies the same item; the SDK marks it retry-safe (the state table)
+        "ReplicatedWriteConflictException",
         "PriorRequestNotComplete",
         "SlowDown",
         "InternalError",

@@ -1,5 +1,6 @@
 """ControllerAlarms: the alarms about Switchyard itself (the runbook failing, the
-controller's functions erroring, the desired state unreadable), named and described from
+controller's functions erroring, the desired state unreadable, a fenced region's database
+not fenced), named and described from
 switchyard.alarms.
 
 The health-signal alarms live beside what they watch (load balancer, ASG, database).
@@ -18,7 +19,7 @@ from constructs import Construct
 
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import alarm_spec
-from switchyard.contract import DESIRED_STATE_MISSING_METRIC, METRICS_NAMESPACE
+from switchyard.contract import DATABASE_NOT_FENCED_METRIC, DESIRED_STATE_MISSING_METRIC, METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(1)
 METRICS_PER_ALARM = 10  # CloudWatch's limit for a metric-math alarm
@@ -52,7 +53,8 @@ def any_occurrence(
 
 
 class ControllerAlarms(Construct):
-    """``runbook-failed``, ``controller-errors`` and ``desired-state-missing`` of one region,
+    """``runbook-failed``, ``controller-errors``, ``desired-state-missing`` and
+    ``database-not-fenced`` of one region,
     notifying the region's topic."""
 
     def __init__(
@@ -81,15 +83,20 @@ class ControllerAlarms(Construct):
         )
         self.controller_errors = self._controller_errors(functions)
         self.desired_state_missing = self._catalogue_alarm(
-            "DesiredStateMissing",
-            "desired-state-missing",
-            cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=DESIRED_STATE_MISSING_METRIC,
-                dimensions_map={"Region": region.region},
-                statistic="Sum",
-                period=PERIOD,
-            ),
+            "DesiredStateMissing", "desired-state-missing", self._regional_count(DESIRED_STATE_MISSING_METRIC)
+        )
+        self.database_not_fenced = self._catalogue_alarm(
+            "DatabaseNotFenced", "database-not-fenced", self._regional_count(DATABASE_NOT_FENCED_METRIC)
+        )
+
+    def _regional_count(self, metric_name: str) -> cloudwatch.Metric:
+        """A count the controller emits with the one dimension ``Region`` (count_in_region)."""
+        return cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=metric_name,
+            dimensions_map={"Region": self._region.region},
+            statistic="Sum",
+            period=PERIOD,
         )
 
     def _catalogue_alarm(self, construct_id: str, key: str, metric: cloudwatch.IMetric) -> cloudwatch.AlarmBase:

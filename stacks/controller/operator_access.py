@@ -4,7 +4,7 @@ A role in each region (assumable by the account's principals with MFA) and a cus
 managed policy with the same statements, for teams that attach it to their IAM Identity
 Center permission sets instead. Apart from the monitor, nothing else may start runbook
 executions. Every call that changes something (start, stop, answer an approval, release
-the lock) also requires MFA in the policy itself, so attaching the policy elsewhere does
+the lock, acknowledge lost writes) also requires MFA in the policy itself, so attaching the policy elsewhere does
 not drop the MFA the role's trust policy asks for.
 """
 
@@ -20,7 +20,7 @@ from stacks.shared.grants import Grants
 from stacks.shared.policy import Permission, grant
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import ALARMS
-from switchyard.contract import LOCK_ITEM
+from switchyard.contract import LOCK_ITEM, LOST_WRITES_ITEM
 
 OPERATOR_SESSION = Duration.hours(1)
 
@@ -42,7 +42,8 @@ def with_mfa(permission: Permission) -> Permission:
 
 def operator_permissions(region: RegionScope) -> tuple[Permission, ...]:
     """Run and watch this region's runbook, answer its approvals, read the state of both
-    regions, and release a lock a failed execution kept (the lock item only)."""
+    regions, release a lock a failed execution kept (the lock item only), and acknowledge
+    the lost writes of a data-losing failover (the lost-writes items only)."""
     grants, names = Grants(region), region.names
     machine, executions = names.state_machine_arn(region.region), names.state_machine_executions_arn(region.region)
     executions_reason = "execution names are chosen per run; the ARN pins this region's runbook"
@@ -74,6 +75,8 @@ def operator_permissions(region: RegionScope) -> tuple[Permission, ...]:
             resources=tuple(names.state_table_arn(other) for other in region.pair),
         ),
         with_mfa(grants.write_items(LOCK_ITEM, both_regions=True, actions=("dynamodb:UpdateItem",))),
+        # acknowledge a data-losing failover's lost writes (switchyard acknowledge-lost-writes)
+        with_mfa(grants.write_items(LOST_WRITES_ITEM, both_regions=True, actions=("dynamodb:UpdateItem",))),
         grants.describe_alarms(ALARMS, regions=region.pair),
         *grants.describe_database,
         grants.describe_compute,

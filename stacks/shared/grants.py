@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from stacks.shared.policy import Permission, key_use
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import AlarmSpec
-from switchyard.contract import Names
+from switchyard.contract import AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX, Names
 
 DESCRIBE_ONLY_ON_STAR = "describe/list calls that AWS authorizes only on '*'; they change nothing"
 TABLE_READ = ("dynamodb:GetItem",)
@@ -128,6 +128,42 @@ class Grants:
         return Permission(
             actions=("rds:FailoverGlobalCluster", "rds:SwitchoverGlobalCluster"),
             resources=(names.global_cluster_arn, *(names.db_cluster_arn(region) for region in self.scope.pair)),
+        )
+
+    def fence_database(self, region: str) -> tuple[Permission, ...]:
+        """Stop ``region``'s RDS instance once it is a standalone old primary (the database
+        fence). Aurora's fence only verifies (describe_database): a global cluster's writer
+        is demoted by AWS, not stopped, so nothing more is granted."""
+        if self.scope.config.database.engine != "rds-postgres":
+            return ()
+        return (Permission(actions=("rds:StopDBInstance",), resources=(self._names.db_instance_arn(region),)),)
+
+    def snapshot_database(self, region: str) -> tuple[Permission, ...]:
+        """Snapshot ``region``'s old primary before it is stopped or rebuilt, only under the
+        lost-writes snapshot names: RDS CreateDBSnapshot of the instance; Aurora a copy of
+        the snapshot AWS kept at an unplanned failover (found by listing the cluster's)."""
+        names, pattern = self._names, self._names.lost_writes_snapshot_pattern
+        reason = f"one snapshot per epoch, named {pattern} (the epoch is the only wildcard part)"
+        if self.scope.config.database.engine == "rds-postgres":
+            return (
+                Permission(
+                    actions=("rds:CreateDBSnapshot",),
+                    resources=(names.db_instance_arn(region), names.db_snapshot_arn(region, pattern)),
+                    wildcard_reason=reason,
+                ),
+            )
+        unplanned = names.db_cluster_snapshot_arn(region, f"{AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX}*")
+        return (
+            Permission(
+                actions=("rds:DescribeDBClusterSnapshots",),
+                resources=(names.db_cluster_arn(region), unplanned),
+                wildcard_reason="AWS names its unplanned-failover snapshot with a timestamp; read-only",
+            ),
+            Permission(
+                actions=("rds:CopyDBClusterSnapshot",),
+                resources=(unplanned, names.db_cluster_snapshot_arn(region, pattern)),
+                wildcard_reason=f"from AWS's timestamped unplanned-failover snapshot; {reason}",
+            ),
         )
 
     # -- health signals ------------------------------------------------------------------------

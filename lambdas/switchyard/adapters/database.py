@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import Names
-from switchyard.retry import ClientFactory, error_code
+from switchyard.contract import AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX, Names
+from switchyard.retry import ClientFactory, error_code, is_retryable
 
 Clock = Callable[[], datetime]
 LAG_LOOKBACK = timedelta(minutes=5)
@@ -42,6 +43,12 @@ AURORA_FAILOVER_STATUSES = frozenset({"pending", "failing-over", "switching-over
 RDS_PROMOTION = "PromoteReadReplica"
 AURORA_SWITCHOVER = "SwitchoverGlobalCluster"  # planned: AWS demotes and synchronizes the old writer (RPO 0)
 AURORA_FAILOVER = "FailoverGlobalCluster"  # unplanned: AllowDataLoss
+RDS_STOP = "StopDBInstance"
+RDS_SNAPSHOT = "CreateDBSnapshot"
+AURORA_SNAPSHOT_COPY = "CopyDBClusterSnapshot"
+# RDS statuses in which an instance takes no writes, or soon none (a normal shutdown runs).
+RDS_STOPPED_STATUSES = frozenset({"stopped", "stopping"})
+MODELLED_UNPLANNED_SNAPSHOT_TIME = "%Y%m%d%H%M%S"
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,50 @@ class DatabaseStatus:
         }
 
 
+class FenceOutcome(StrEnum):
+    """Whether a fenced region's database accepts writes: ``fenced`` (verified: it does not),
+    ``pending`` (not known or not enforceable yet: unreachable, in a transitional status; the
+    next run tries again), ``refused`` (it may still take writes and AWS will not stop it now:
+    a human looks if no runbook is in progress)."""
+
+    FENCED = "fenced"
+    PENDING = "pending"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class FenceResult:
+    """One check (and, where possible, enforcement) of "this database accepts no writes"."""
+
+    region: str
+    identifier: str
+    outcome: FenceOutcome
+    detail: str  # how it was verified, or why it is not fenced
+    operation: str | None = None  # the mutating call this check sent (e.g. StopDBInstance), if any
+
+    @property
+    def label(self) -> str:
+        """What the audit item keeps under ``database@<region>``, e.g. ``refused: has a replica``."""
+        return f"{self.outcome}: {self.detail}"
+
+    @property
+    def fenced(self) -> bool:
+        return self.outcome is FenceOutcome.FENCED
+
+
+class SnapshotNotReadyError(RuntimeError):
+    """The old primary cannot be snapshotted yet (not available, unreachable, or for Aurora
+    AWS has not yet taken its unplanned-failover snapshot); the next run tries again."""
+
+
+def _pending_on_unreachable(region: str, identifier: str, exc: Exception) -> FenceResult:
+    """A retryable failure (connection, timeout, throttling) means "not reachable now": pending.
+    Anything else (access denied, a bug) is raised by the caller."""
+    return FenceResult(
+        region, identifier, FenceOutcome.PENDING, f"unreachable ({error_code(exc) or type(exc).__name__})"
+    )
+
+
 class Database(Protocol):
     """The regional database of the environment, whatever its engine."""
 
@@ -76,6 +127,18 @@ class Database(Protocol):
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
         """Make ``region``'s database the writer; returns the operation used."""
+        ...
+
+    def fence_writer(self, region: str, *, best_effort: bool = False) -> FenceResult:
+        """Check that ``region``'s database accepts no writes, and enforce it where AWS lets
+        us (RDS: stop an old primary that no longer has a read replica). Constant work: safe
+        to call every minute; a stopped instance that AWS restarted after 7 days is stopped
+        again. Never raises for an unreachable region (``pending``)."""
+        ...
+
+    def snapshot(self, region: str, name: str, *, best_effort: bool = False) -> str:
+        """A manual snapshot named ``name`` of ``region``'s database (idempotent: an existing
+        one is kept); its identifier. SnapshotNotReadyError when it cannot be taken yet."""
         ...
 
 
@@ -197,6 +260,65 @@ class RdsReplicaDatabase:
         send_at_most_once(self._clients, lambda: rds.promote_read_replica(DBInstanceIdentifier=identifier))
         return RDS_PROMOTION
 
+    def _read_replicas(self, region: str, instance: dict[str, Any]) -> list[str]:  # noqa: ARG002 - the model's
+        return [str(replica) for replica in instance.get("ReadReplicaDBInstanceIdentifiers", [])]
+
+    def fence_writer(self, region: str, *, best_effort: bool = False) -> FenceResult:
+        """RDS refuses to stop an instance that has a read replica or is one (StopDBInstance
+        limitations), so: a replica is fenced already (read-only); a primary that still has
+        its replica is ``refused`` (before the promotion that is expected: the replica is
+        the one being promoted); a standalone writer is stopped when ``available``."""
+        identifier = self._names.db_instance(region)
+        try:
+            instance = self._instance(region, best_effort=best_effort)
+        except Exception as exc:
+            if is_retryable(exc):
+                return _pending_on_unreachable(region, identifier, exc)
+            raise
+        verdict = self._fence_verdict(region, identifier, instance)
+        return verdict or self._stop(region, identifier, best_effort=best_effort)
+
+    def _fence_verdict(self, region: str, identifier: str, instance: dict[str, Any] | None) -> FenceResult | None:
+        """What describe alone proves; None: a standalone writer, available, to be stopped."""
+        if instance is None:
+            return FenceResult(region, identifier, FenceOutcome.FENCED, "no such instance")
+        if not self._is_writable(region, instance):
+            return FenceResult(region, identifier, FenceOutcome.FENCED, "a read replica (read-only)")
+        status = self._status(region, instance)
+        if status in RDS_STOPPED_STATUSES:
+            return FenceResult(region, identifier, FenceOutcome.FENCED, f"{status} (verified by DescribeDBInstances)")
+        if replicas := self._read_replicas(region, instance):
+            return FenceResult(region, identifier, FenceOutcome.REFUSED, f"has a replica ({', '.join(replicas)})")
+        if status != "available":
+            return FenceResult(region, identifier, FenceOutcome.PENDING, f"status {status}, cannot stop yet")
+        return None
+
+    def _stop(self, region: str, identifier: str, *, best_effort: bool) -> FenceResult:
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        try:
+            rds.stop_db_instance(DBInstanceIdentifier=identifier)
+        except Exception as exc:
+            if is_retryable(exc):
+                return _pending_on_unreachable(region, identifier, exc)
+            if error_code(exc) == "InvalidDBInstanceState":
+                return FenceResult(region, identifier, FenceOutcome.PENDING, f"stop refused for now: {exc}")
+            raise
+        return FenceResult(region, identifier, FenceOutcome.FENCED, "stopping (StopDBInstance sent)", RDS_STOP)
+
+    def snapshot(self, region: str, name: str, *, best_effort: bool = False) -> str:
+        """CreateDBSnapshot of the instance; one that already exists under ``name`` is kept."""
+        identifier = self._names.db_instance(region)
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        try:
+            rds.create_db_snapshot(DBInstanceIdentifier=identifier, DBSnapshotIdentifier=name)
+        except Exception as exc:
+            if error_code(exc) == "DBSnapshotAlreadyExists":
+                return name
+            if error_code(exc) == "InvalidDBInstanceState" or is_retryable(exc):
+                raise SnapshotNotReadyError(f"cannot snapshot {identifier} in {region} yet: {exc}") from exc
+            raise
+        return name
+
 
 def _refusal(code: str, message: str, operation: str) -> ClientError:
     """The error AWS answers a request it refuses (a modelled refusal moto does not make)."""
@@ -288,6 +410,26 @@ class ModelledRdsPromotion(ModelledPromotionTiming, RdsReplicaDatabase):
             raise
         self._mark_accepted(region)
         return operation
+
+    def _read_replicas(self, region: str, instance: dict[str, Any]) -> list[str]:
+        """moto keeps a promoted replica in its source's ``ReadReplicaDBInstanceIdentifiers``;
+        RDS drops it once the promotion is done (replication is broken for good). A replica
+        whose modelled promotion finished is not listed here."""
+        return [replica for replica in super()._read_replicas(region, instance) if not self._promoted(replica, region)]
+
+    def _promoted(self, replica: str, source_region: str) -> bool:
+        region, identifier = source_region, replica
+        if replica.startswith("arn:"):
+            region, identifier = replica.split(":")[3], replica.rsplit(":", 1)[-1]
+        found = first_or_none(
+            lambda: self._bookkeeping.client("rds", region).describe_db_instances(DBInstanceIdentifier=identifier),
+            not_found="DBInstanceNotFound",
+            key="DBInstances",
+        )
+        if found is None:
+            return True  # deleted: no longer a replica of anything
+        accepted = self._accepted_at(region, found)
+        return accepted is not None and _elapsed(accepted, self._clock()) >= self._promotion_seconds
 
     def _mark_accepted(self, region: str) -> None:
         instance = self._instance(region)
@@ -390,6 +532,80 @@ class AuroraGlobalDatabase:
         )
         return AURORA_FAILOVER
 
+    def fence_writer(self, region: str, *, best_effort: bool = False) -> FenceResult:
+        """Verify only: an Aurora global cluster cannot be stopped, and after an unplanned
+        failover AWS demotes the old writer to a secondary when its region recovers. Until
+        it has (the worse case: it is still the global writer, or was detached and is a
+        standalone writer) the result is ``refused`` and the caller pages."""
+        identifier = self._names.db_cluster(region)
+        try:
+            cluster = self._cluster(region, best_effort=best_effort)
+            global_cluster = self._global_cluster(region, best_effort=best_effort)
+        except Exception as exc:
+            if is_retryable(exc):
+                return _pending_on_unreachable(region, identifier, exc)
+            raise
+        if cluster is None:
+            return FenceResult(region, identifier, FenceOutcome.FENCED, "no such cluster")
+        arn = str(cluster["DBClusterArn"])
+        members = [str(member["DBClusterArn"]) for member in (global_cluster or {}).get("GlobalClusterMembers", [])]
+        if arn not in members:
+            return FenceResult(
+                region, identifier, FenceOutcome.REFUSED, "detached from the global cluster: a standalone writer"
+            )
+        if global_cluster is not None and self._member_is_writer(arn, global_cluster):
+            return FenceResult(region, identifier, FenceOutcome.REFUSED, "still the writer of the global cluster")
+        return FenceResult(
+            region,
+            identifier,
+            FenceOutcome.FENCED,
+            "demoted: a read-only secondary (verified by DescribeGlobalClusters)",
+        )
+
+    def _unplanned_failover_snapshot(self, region: str, *, best_effort: bool) -> str | None:
+        """The newest snapshot AWS kept of this cluster when it demoted it after an unplanned failover."""
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        snapshots = rds.describe_db_cluster_snapshots(DBClusterIdentifier=self._names.db_cluster(region)).get(
+            "DBClusterSnapshots", []
+        )
+        kept = [
+            s
+            for s in snapshots
+            if str(s["DBClusterSnapshotIdentifier"]).startswith(AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX)
+        ]
+        if not kept:
+            return None
+        newest = max(kept, key=lambda snapshot: str(snapshot.get("SnapshotCreateTime", "")))
+        return str(newest["DBClusterSnapshotIdentifier"])
+
+    def snapshot(self, region: str, name: str, *, best_effort: bool = False) -> str:
+        """CopyDBClusterSnapshot of AWS's unplanned-failover snapshot into the manual ``name``
+        (AWS's own snapshot is not kept forever; a manual copy is). None yet: not ready."""
+        identifier = self._names.db_cluster(region)
+        try:
+            source = self._unplanned_failover_snapshot(region, best_effort=best_effort)
+        except Exception as exc:
+            if is_retryable(exc):
+                raise SnapshotNotReadyError(f"cannot read {identifier}'s snapshots in {region}: {exc}") from exc
+            raise
+        if source is None:
+            raise SnapshotNotReadyError(
+                f"no {AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX}* snapshot of {identifier} yet "
+                "(AWS takes it when it demotes the old writer)"
+            )
+        rds = self._clients.client("rds", region, best_effort=best_effort)
+        try:
+            rds.copy_db_cluster_snapshot(
+                SourceDBClusterSnapshotIdentifier=source, TargetDBClusterSnapshotIdentifier=name
+            )
+        except Exception as exc:
+            if error_code(exc) == "DBClusterSnapshotAlreadyExistsFault":
+                return name
+            if is_retryable(exc):
+                raise SnapshotNotReadyError(f"cannot copy {source} in {region} yet: {exc}") from exc
+            raise
+        return name
+
 
 class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase):
     """Aurora global switchover/failover as a model over moto's stored clusters.
@@ -423,8 +639,36 @@ class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase
             operation, started = pending.split("|", 1)
             if _elapsed(started, self._clock()) < self._promotion_seconds:
                 return arn, operation, started
-            self._move_writer(global_cluster, arn)
+            self._finish(global_cluster, arn, operation)
         return None
+
+    def _finish(self, global_cluster: dict[str, Any], target: str, operation: str) -> None:
+        """The promotion is done. After an unplanned failover AWS demotes the old writer to a
+        secondary and keeps an ``rds:unplanned-global-failover-...`` snapshot of it in its
+        region; AWS does so when that region recovers, this model at once (the controller
+        can read neither before the region is reachable again)."""
+        old_writer = self._tagged_writer_tag_only(global_cluster)
+        self._move_writer(global_cluster, target)
+        if operation != AURORA_FAILOVER or not old_writer or old_writer == target:
+            return
+        region, cluster = old_writer.split(":")[3], old_writer.rsplit(":", 1)[-1]
+        stamp = self._clock().strftime(MODELLED_UNPLANNED_SNAPSHOT_TIME)
+        try:
+            self._bookkeeping.client("rds", region).create_db_cluster_snapshot(
+                DBClusterIdentifier=cluster,
+                DBClusterSnapshotIdentifier=f"{AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX}{cluster}-{stamp}",
+            )
+        except Exception as exc:
+            if error_code(exc) != "DBClusterSnapshotAlreadyExistsFault":
+                raise
+
+    def _tagged_writer_tag_only(self, global_cluster: dict[str, Any]) -> str:
+        """The writer before this promotion (the tag, or the first member), without finishing anything."""
+        members = self._members(global_cluster)
+        for arn in members:
+            if self._tags(arn).get(MODELLED_WRITER_TAG) == "true":
+                return arn
+        return members[0] if members else ""
 
     def _move_writer(self, global_cluster: dict[str, Any], target: str) -> None:
         for arn in self._members(global_cluster):
@@ -436,11 +680,7 @@ class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase
 
     def _tagged_writer(self, global_cluster: dict[str, Any]) -> str:
         self._pending(global_cluster)  # finishes a promotion whose time has come
-        members = self._members(global_cluster)
-        for arn in members:
-            if self._tags(arn).get(MODELLED_WRITER_TAG) == "true":
-                return arn
-        return members[0] if members else ""
+        return self._tagged_writer_tag_only(global_cluster)
 
     def _member_is_writer(self, cluster_arn: str, global_cluster: dict[str, Any]) -> bool:
         return self._tagged_writer(global_cluster) == cluster_arn
@@ -476,7 +716,7 @@ class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase
             Tags=[{"Key": MODELLED_FAILOVER_TAG, "Value": f"{operation}|{self._clock().isoformat()}"}],
         )
         if self._promotion_seconds <= 0:
-            self._move_writer(global_cluster, target)
+            self._finish(global_cluster, target, operation)
         return operation
 
 

@@ -15,6 +15,10 @@ Items (one table, one key attribute):
   with a condition before the call, so a retried or concurrent promote never sends it twice.
 - ``trigger#<app>#<region>#<event id>``: every event the monitor received, written once;
   a duplicate delivery increments ``deliveries`` on the first record.
+- ``lost-writes#<app>#<epoch>``: a promotion at that epoch that may have lost acknowledged
+  writes (written by promote before it sends one); the old primary's snapshot is added
+  once (by whoever takes it), then an operator's acknowledgement once. Failback waits
+  for every such record to be acknowledged.
 
 Every call names the region whose replica it reads or writes, so a step can stay in
 its own (target) region: the data plane of the global table, no control plane.
@@ -137,6 +141,25 @@ class StateStore(Protocol):
     def record_trigger(self, region: str, *, event_id: str, record: dict[str, Any], at: str) -> bool:
         """Record one event the monitor received; False (and ``deliveries`` incremented on
         the existing record) when the event was recorded before: a duplicate delivery."""
+        ...
+
+    def record_lost_writes(self, region: str, *, epoch: int, record: dict[str, Any]) -> bool:
+        """Record that the promotion at ``epoch`` may lose writes; False when it already is."""
+        ...
+
+    def read_lost_writes(self, region: str, *, up_to_epoch: int) -> list[dict[str, Any]]:
+        """Every lost-writes record of epochs 1..``up_to_epoch``, oldest first."""
+        ...
+
+    def read_lost_writes_record(self, region: str, *, epoch: int) -> dict[str, Any] | None: ...
+
+    def record_lost_writes_snapshot(self, region: str, *, epoch: int, snapshot: str, at: str) -> bool:
+        """Add the old primary's snapshot to ``epoch``'s record; False when it has one (or no record)."""
+        ...
+
+    def acknowledge_lost_writes(self, region: str, *, epoch: int, by: str, at: str, note: str) -> bool:
+        """An operator's acknowledgement of ``epoch``'s lost writes; False when there is no
+        record or it is acknowledged already."""
         ...
 
 
@@ -310,6 +333,53 @@ class DynamoStateStore:
         if item is not None:
             item.pop(KEY)
         return item
+
+    # -- lost writes (a data-losing promotion's record) -----------------------------------
+    def record_lost_writes(self, region: str, *, epoch: int, record: dict[str, Any]) -> bool:
+        return self._put(
+            region,
+            {**record, KEY: self._names.lost_writes_key(epoch), "epoch": epoch},
+            condition="attribute_not_exists(#pk)",
+            ExpressionAttributeNames={"#pk": KEY},
+        )
+
+    def read_lost_writes(self, region: str, *, up_to_epoch: int) -> list[dict[str, Any]]:
+        """One consistent GetItem per epoch: every read the table's readers already have, no
+        Scan over the whole table (trigger records grow with every event)."""
+        found = (self.read_lost_writes_record(region, epoch=epoch) for epoch in range(1, up_to_epoch + 1))
+        return [record for record in found if record is not None]
+
+    def read_lost_writes_record(self, region: str, *, epoch: int) -> dict[str, Any] | None:
+        item = self._get(region, self._names.lost_writes_key(epoch))
+        if item is not None:
+            item.pop(KEY)
+        return item
+
+    def _update_once(self, region: str, epoch: int, *, attribute: str, values: dict[str, Any]) -> bool:
+        """Set ``values`` on ``epoch``'s lost-writes record unless ``attribute`` is set already."""
+        dynamodb, table = self._table(region)
+        names = {"#pk": KEY, "#once": attribute, **{f"#{name}": name for name in values}}
+        try:
+            dynamodb.update_item(
+                TableName=table,
+                Key={KEY: {"S": self._names.lost_writes_key(epoch)}},
+                UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in values),
+                ConditionExpression="attribute_exists(#pk) AND attribute_not_exists(#once)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={f":{name}": _SERIALIZER.serialize(value) for name, value in values.items()},
+            )
+        except Exception as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def record_lost_writes_snapshot(self, region: str, *, epoch: int, snapshot: str, at: str) -> bool:
+        return self._update_once(region, epoch, attribute="snapshot", values={"snapshot": snapshot, "snapshot_at": at})
+
+    def acknowledge_lost_writes(self, region: str, *, epoch: int, by: str, at: str, note: str) -> bool:
+        values = {"acknowledged_by": by, "acknowledged_at": at, "note": note}
+        return self._update_once(region, epoch, attribute="acknowledged_by", values=values)
 
     # -- monitor triggers ------------------------------------------------------------------
     def record_trigger(self, region: str, *, event_id: str, record: dict[str, Any], at: str) -> bool:

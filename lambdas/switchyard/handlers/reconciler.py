@@ -2,7 +2,11 @@
 
 No desired state: it changes nothing, logs an ERROR and counts ``DesiredStateMissing``
 (the alarm). A heartbeat it could not write fails the invocation after converging, so
-the function's error alarm says that the other region sees this one as stale."""
+the function's error alarm says that the other region sees this one as stale.
+
+A fenced region whose database may still take writes while no runbook is in progress
+(RDS refused to stop it, an Aurora writer not demoted) logs an ERROR and counts
+``DatabaseNotFenced`` every run until it is: the page that a human must look."""
 
 from __future__ import annotations
 
@@ -11,11 +15,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from switchyard.contract import RECONCILER
+from switchyard.contract import DATABASE_NOT_FENCED_METRIC, RECONCILER
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import handler_deps, parse_event
 from switchyard.handlers.observability import (
     calls_attributed_to,
+    count_in_region,
     logger,
     metrics,
     report_desired_state_unavailable,
@@ -45,6 +50,13 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
         report_desired_state_unavailable(convergence.desired_state, function=RECONCILER)
     logger.info("region reconciled", extra=convergence.as_dict())
     metrics.add_metric(name="CapacityConverged", unit=MetricUnit.Count, value=1 if convergence.changed else 0)
+    if convergence.needs_human and convergence.database_fence is not None:
+        fence = convergence.database_fence
+        logger.error(
+            "fenced region's database may still take writes",
+            extra={"region": resolved.region, "database": fence.key, "fence": fence.label},
+        )
+        count_in_region(DATABASE_NOT_FENCED_METRIC, resolved.region)  # the database-not-fenced alarm
     if convergence.heartbeat_error is not None:
         key = resolved.names.heartbeat_key(resolved.region)
         where = {"table": resolved.names.state_table, "key": key, "region": resolved.region}

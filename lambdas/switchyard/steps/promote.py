@@ -18,6 +18,13 @@ outcome. A retry that finds the record claimed and AWS showing nothing yet waits
 promotion to become visible (describe can lag the accepted request), and hands the run to
 a human if it never does. Only an answer proving AWS did not take the request (throttled,
 never sent, refused) frees the record for another attempt.
+
+A failover that may lose writes (an RDS replica promotion, which never demotes the old
+primary; an Aurora failover with the primary unreachable) first records
+``lost-writes#<app>#<epoch>``: the old primary is snapshotted before it is stopped or
+rebuilt (switchyard.database_fence), and failback waits until an operator acknowledged it.
+It is written before the promotion is sent, so a promote that dies after sending still
+leaves it.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from switchyard.adapters.database import (
 )
 from switchyard.adapters.state import PROMOTION_REFUSED
 from switchyard.deps import RunbookDeps
-from switchyard.model import Severity, StepResult, StepStatus
+from switchyard.model import Action, Severity, StepResult, StepStatus
 from switchyard.retry import is_retryable
 from switchyard.runbook_state import RunbookState, approval_problems
 from switchyard.steps._common import RetryableStepError, StepRun, start
@@ -110,6 +117,7 @@ def _issue_promotion(run: StepRun, target: DatabaseStatus, epoch: int, *, reacha
     }
     if not deps.state.claim_promotion(run.target, epoch=epoch, record=record):
         raise RetryableStepError(f"another invocation is sending the promotion of epoch {epoch}; not sending it again")
+    _record_lost_writes(run, epoch, record)
     try:
         operation = deps.database.promote(run.target, primary_reachable=reachable)
     except Exception as exc:
@@ -134,6 +142,35 @@ def _issue_promotion(run: StepRun, target: DatabaseStatus, epoch: int, *, reacha
     )
     run.observed["operation"] = operation
     return run.finish(StepStatus.DONE, f"{operation} started for {target.identifier}")
+
+
+def _record_lost_writes(run: StepRun, epoch: int, promotion: dict[str, Any]) -> None:
+    """Leave the lost-writes record of a failover that may lose writes (written once)."""
+    if run.action is not Action.FAILOVER or not run.observed.get("data_losing"):
+        return
+    lag = run.observed.get("replication_lag_seconds")
+    approval = run.state.approval
+    reasons = []
+    if not run.observed.get("primary_reachable"):
+        reasons.append(f"{run.source} unreachable at promote")
+    if run.deps.config.database.engine == "rds-postgres":
+        reasons.append(f"a replica promotion leaves {run.source} writable until it is fenced")
+    record = {
+        "old_primary": run.source,
+        "new_writer": run.target,
+        "execution": run.state.execution,
+        "operation": promotion["operation"],
+        "database": run.deps.names.db_instance(run.source)
+        if run.deps.config.database.engine == "rds-postgres"
+        else run.deps.names.db_cluster(run.source),
+        "replication_lag_seconds": lag,
+        "accepted_lag_seconds": approval.accepted_lag_seconds if approval else None,
+        "why": "; ".join(reasons),
+        "recorded_at": run.deps.now_iso(),
+    }
+    if run.deps.state.record_lost_writes(run.target, epoch=epoch, record=record):
+        run.did(f"recorded possible lost writes of {run.source} at epoch {epoch}", "recorded lost writes", epoch=epoch)
+    run.observed["lost_writes_record"] = run.deps.names.lost_writes_key(epoch)
 
 
 def _operation(run: StepRun, *, reachable: bool) -> str:

@@ -1,7 +1,10 @@
 """record: one append-only audit record of the run and one SNS notification.
 
 The record says who/what triggered it and why, the evidence (preflight's observations),
-the epoch, any approval, and each step's status, message and duration. Written once per
+the epoch, any approval, each step's status, message and duration, every fence of the old
+region with how it was verified (``fences``, from the fence step), and the lost-writes
+record a data-losing promotion left (``lost_writes``: its key; the old primary's snapshot
+is added to that record when it is taken, and the reconciler logs it). Written once per
 execution (conditional put, keyed by the execution ARN, so same-named runs in two regions
 keep two records); a re-run finds it and changes nothing. A dry run records
 nothing (zero mutating calls); its result is the preflight output itself.
@@ -27,6 +30,8 @@ def outcome_of(state: RunbookState) -> str:
 
 def audit_record(state: RunbookState, deps: RunbookDeps) -> dict[str, Any]:
     preflight = state.result("preflight")
+    fence = state.result("fence")
+    promote = state.result("promote")
     return {
         "kind": "runbook",
         "environment": deps.config.name,
@@ -37,6 +42,8 @@ def audit_record(state: RunbookState, deps: RunbookDeps) -> dict[str, Any]:
         "request": state.request.model_dump(mode="json"),
         "approval": state.approval.model_dump(mode="json") if state.approval else None,
         "evidence": preflight.observed if preflight else {},
+        "fences": (fence.observed.get("fences") if fence else None) or {},
+        "lost_writes": promote.observed.get("lost_writes_record") if promote else None,
         "steps": {
             name: {
                 "status": str(result.status),

@@ -4,15 +4,18 @@ Read-only. A request that names a region outside the pair, a region other than t
 this runbook runs in (each region's runbook promotes its own region, with only that
 region's APIs and permissions), the already-active region, or a failback to anywhere but
 the configured primary is rejected (``needs_human`` with a blocker finding) before any
-mutating call.
+mutating call. So is a failback while any lost-writes record (``lost-writes#<app>#<epoch>``,
+left by a data-losing failover) is not acknowledged: failing back rebuilds the old primary,
+and the writes only it holds must have been looked at first
+(``switchyard acknowledge-lost-writes``, runbooks/failback.md).
 """
 
 from __future__ import annotations
 
 from switchyard.deps import RunbookDeps
-from switchyard.model import Severity, StepResult, StepStatus
+from switchyard.model import Action, DesiredState, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
-from switchyard.steps._common import start
+from switchyard.steps._common import StepRun, start
 
 
 def validate_request(state: RunbookState, deps: RunbookDeps) -> StepResult:
@@ -47,6 +50,8 @@ def validate_request(state: RunbookState, deps: RunbookDeps) -> StepResult:
         except ValueError as exc:
             run.finding("request", Severity.BLOCKER, str(exc), action=str(request.action), active_region=active)
             return run.finish(StepStatus.NEEDS_HUMAN, f"rejected: {exc}")
+    if request.action is Action.FAILBACK and (refused := _unacknowledged_lost_writes(run, desired)):
+        return refused
     if desired is None:
         run.finding(
             "desired-state",
@@ -54,3 +59,32 @@ def validate_request(state: RunbookState, deps: RunbookDeps) -> StepResult:
             "no desired state in the target region's table; assuming the configured primary is active",
         )
     return run.finish(StepStatus.NOOP, f"{request.action} to {run.target} accepted (active: {active})")
+
+
+def _unacknowledged_lost_writes(run: StepRun, desired: DesiredState | None) -> StepResult | None:
+    """A needs-human result while a data-losing failover's lost writes are not acknowledged."""
+    deps = run.deps
+    lock = deps.state.read_lock(run.target)
+    up_to_epoch = max(desired.epoch if desired else 0, lock.epoch if lock else 0)
+    pending = [
+        r for r in deps.state.read_lost_writes(run.target, up_to_epoch=up_to_epoch) if not r.get("acknowledged_by")
+    ]
+    run.observed["unacknowledged_lost_writes"] = [int(record["epoch"]) for record in pending]
+    if not pending:
+        return None
+    for record in pending:
+        epoch = int(record["epoch"])
+        snapshot = record.get("snapshot") or "not taken yet"
+        command = (
+            f'switchyard acknowledge-lost-writes --env {deps.config.name} --epoch {epoch} --note "<what was done>"'
+        )
+        run.finding(
+            "lost-writes",
+            Severity.BLOCKER,
+            f"epoch {epoch}: {record.get('old_primary')} may hold writes lost in the failover ({record.get('why')}); "
+            f"snapshot {snapshot}; reconcile them, then: {command}",
+            epoch=epoch,
+            snapshot=record.get("snapshot"),
+        )
+    epochs = ", ".join(str(record["epoch"]) for record in pending)
+    return run.finish(StepStatus.NEEDS_HUMAN, f"rejected: lost writes of epoch(s) {epochs} are not acknowledged")

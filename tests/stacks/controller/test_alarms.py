@@ -13,10 +13,15 @@ from aws_cdk.assertions import Template
 from stacks.controller.alarms import ControllerAlarms
 from switchyard.alarms import ALARMS, alarm_spec
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import CONTROLLER_PURPOSES, DESIRED_STATE_MISSING_METRIC, METRICS_NAMESPACE
+from switchyard.contract import (
+    CONTROLLER_PURPOSES,
+    DATABASE_NOT_FENCED_METRIC,
+    DESIRED_STATE_MISSING_METRIC,
+    METRICS_NAMESPACE,
+)
 from tests.stacks.controller.builders import BareStack, bare_stack
 
-CONTROLLER_ALARM_KEYS = ("runbook-failed", "controller-errors", "desired-state-missing")
+CONTROLLER_ALARM_KEYS = ("runbook-failed", "controller-errors", "desired-state-missing", "database-not-fenced")
 RUNBOOK_LINK = re.compile(r"Runbook: (runbooks/[a-z0-9/_-]+\.md)$")
 
 
@@ -110,11 +115,17 @@ def test_controller_errors_fires_when_any_part_fires(built, alarms_by_name) -> N
     assert " OR " in str(rule)
 
 
-def test_desired_state_missing_fires_on_the_metric_the_controller_publishes(built, alarms_by_name) -> None:
-    # GIVEN the alarm on the desired state  WHEN synthesized
+@pytest.mark.parametrize(
+    ("key", "metric"),
+    [("desired-state-missing", DESIRED_STATE_MISSING_METRIC), ("database-not-fenced", DATABASE_NOT_FENCED_METRIC)],
+)
+def test_regional_count_alarms_fire_on_the_metric_the_controller_publishes(
+    built, alarms_by_name, key: str, metric: str
+) -> None:
+    # GIVEN the alarm on a count the controller emits per region  WHEN synthesized
     given, _ = built
-    alarm = alarms_by_name[given.names.alarm(given.region, "desired-state-missing")]
+    alarm = alarms_by_name[given.names.alarm(given.region, key)]
     # THEN it watches the contract's metric for this region and fires on one datapoint
-    assert (alarm["Namespace"], alarm["MetricName"]) == (METRICS_NAMESPACE, DESIRED_STATE_MISSING_METRIC)
+    assert (alarm["Namespace"], alarm["MetricName"]) == (METRICS_NAMESPACE, metric)
     assert alarm["Dimensions"] == [{"Name": "Region", "Value": given.region}]
     assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (1, 1, "notBreaching")

@@ -90,7 +90,7 @@ def test_operators_read_both_replicas_of_the_state_table(built, statements, acti
     assert set(actions_on(statements, action)) == expected
 
 
-def test_operators_write_only_the_runbook_lock_item(built, statements) -> None:
+def test_operators_write_only_the_lock_and_the_lost_writes_items(built, statements) -> None:
     # GIVEN the operator statements that write the state table
     given, _ = built
     writes = [
@@ -98,13 +98,13 @@ def test_operators_write_only_the_runbook_lock_item(built, statements) -> None:
         for statement in statements
         if any(action.startswith("dynamodb:") and not is_read_only(action) for action in as_list(statement["Action"]))
     ]
-    # THEN there is one, updating only the item whose partition key is the lock (break-glass unlock)
-    (write,) = writes
-    assert as_list(write["Action"]) == ["dynamodb:UpdateItem"]
-    assert write["Condition"] == {
-        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [given.names.lock_key]},
-        **MFA,
-    }
+    # THEN there are two, each updating one item kind only, with MFA: the lock (break-glass
+    # unlock) and the lost-writes records (switchyard acknowledge-lost-writes)
+    assert [as_list(write["Action"]) for write in writes] == [["dynamodb:UpdateItem"], ["dynamodb:UpdateItem"]]
+    assert [write["Condition"] for write in writes] == [
+        {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [given.names.lock_key]}, **MFA},
+        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"lost-writes#{given.config.application}#*"]}, **MFA},
+    ]
 
 
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
