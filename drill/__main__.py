@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list:
         for scenario in SCENARIOS.values():
-            print(f"{scenario.name:<20} {scenario.summary}")
+            print(f"{scenario.name:<22} {scenario.summary}")
         return 0
     if args.replication_lag < 0:
         print("drill: --replication-lag must be >= 0 seconds", file=sys.stderr)

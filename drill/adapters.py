@@ -32,13 +32,21 @@ import boto3
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from drill.dataplane import ReplicatedDatabase
+from drill.emulation import ModelledStrongConsistency
 from drill.world import Faults, Route53FailoverModel
-from switchyard.adapters.database import AURORA_SWITCHOVER, Database, DatabaseStatus
+from switchyard.adapters.database import (
+    AURORA_SWITCHOVER,
+    Database,
+    DatabaseStatus,
+    FenceOutcome,
+    FenceResult,
+    SnapshotNotReadyError,
+)
 from switchyard.adapters.health import ROUTE53_REGION, AwsHealthSignals
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import Names
-from switchyard.decision import ProbeOutcome, ProbeResult, Signal
+from switchyard.contract import VERDICT_HEALTHY_ADDRESS, VERDICT_UNHEALTHY_ADDRESS, Names
+from switchyard.decision import ProbeOutcome, ProbeResult, Signal, probe_signal
 from switchyard.retry import ApiCall, ApiCallLog, ClientFactory, RetryingClient, RetryPolicy
 
 CONTROL_PLANE_REGIONS = {"route53": ROUTE53_REGION, "iam": "us-east-1"}
@@ -60,29 +68,40 @@ class TimedApiCallLog(ApiCallLog):
 
 
 class ThrottleScript:
-    """Throttle the next ``count`` calls of ``operation`` (e.g. PromoteReadReplica)."""
+    """Refuse the next ``count`` calls of ``operation`` (e.g. PromoteReadReplica) with
+    ``code``: throttling by default, or another transient answer such as MRSC's
+    ``ReplicatedWriteConflictException`` on a state-table write."""
 
     def __init__(self) -> None:
-        self._remaining: dict[str, int] = {}
+        self._remaining: dict[str, tuple[int, str]] = {}
         self.throttled: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def throttle(self, operation: str, count: int) -> None:
+    def throttle(self, operation: str, count: int, code: str = "Throttling") -> None:
         with self._lock:
-            self._remaining[operation] = count
+            self._remaining[operation] = (count, code)
 
-    def take(self, operation: str) -> bool:
+    def take(self, operation: str) -> str | None:
+        """The error code to refuse this call of ``operation`` with, or None to let it through."""
         with self._lock:
-            left = self._remaining.get(operation, 0)
+            left, code = self._remaining.get(operation, (0, ""))
             if left <= 0:
-                return False
-            self._remaining[operation] = left - 1
+                return None
+            self._remaining[operation] = (left - 1, code)
             self.throttled[operation] = self.throttled.get(operation, 0) + 1
-            return True
+            return code
 
 
 class FaultInjectingClientFactory(ClientFactory):
-    """The controller's ClientFactory with the drill's faults in front of every call."""
+    """The controller's ClientFactory with the drill's faults in front of every call:
+
+    - a call to a dark region fails with a connection error, and so does a call from
+      ``caller_region`` to the other region of the pair while the link between them is cut
+      (a partition; the witness region and global endpoints stay reachable);
+    - scripted refusals (``ThrottleScript``);
+    - every call to the state table is answered by the MRSC model
+      (``drill.emulation.ModelledStrongConsistency``), when one is given.
+    """
 
     def __init__(
         self,
@@ -90,10 +109,11 @@ class FaultInjectingClientFactory(ClientFactory):
         faults: Faults,
         throttles: ThrottleScript,
         endpoint_url: str,
-        call_log: ApiCallLog,
+        call_log: ApiCallLog | None,
         retry_policy: RetryPolicy | None = None,
         caller_region: str | None = None,
         account: str | None = None,
+        strong_consistency: ModelledStrongConsistency | None = None,
     ) -> None:
         super().__init__(
             call_log=call_log,
@@ -104,17 +124,25 @@ class FaultInjectingClientFactory(ClientFactory):
         )
         self._faults = faults
         self._throttles = throttles
+        self._strong_consistency = strong_consistency
 
     def _create(self, service: str, region: str, *, best_effort: bool) -> RetryingClient:
         client = super()._create(service, region, best_effort=best_effort)
         served_from = CONTROL_PLANE_REGIONS.get(service, region)
-        faults, throttles = self._faults, self._throttles
+        faults, throttles, caller = self._faults, self._throttles, self.caller_region
+        mrsc = self._strong_consistency if service == "dynamodb" else None
 
-        def inject(model: Any, **_: Any) -> None:
+        def inject(model: Any, params: Any, **_: Any) -> Any:
             if not faults.api_reachable(served_from):
                 raise EndpointConnectionError(endpoint_url=f"https://{service}.{served_from}.amazonaws.com")
-            if throttles.take(model.name):
-                raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded (drill)"}}, model.name)
+            if caller is not None and not faults.link_up(caller, served_from):
+                raise EndpointConnectionError(endpoint_url=f"https://{service}.{served_from}.amazonaws.com")
+            code = throttles.take(model.name)
+            if code:
+                raise ClientError({"Error": {"Code": code, "Message": f"{code} (drill)"}}, model.name)
+            if mrsc is not None and mrsc.governs(params):
+                return mrsc.answer(served_from, model.name, params)
+            return None
 
         client.raw.meta.events.register(f"before-call.{client.raw.meta.service_model.service_name}.*", inject)
         return client
@@ -147,9 +175,40 @@ class DrillDatabase:
             self._data.promote(region)
         return operation
 
+    def fence_writer(self, region: str, *, best_effort: bool = False) -> FenceResult:
+        """The controller's fence over moto, applied to the data plane: a database the fence
+        found or left stopped/demoted rejects writes from then on. A database the fault
+        model took down is not ``available``, and RDS stops only an available instance:
+        pending (modelled; moto's status stays "available")."""
+        if self._faults.of(region).database_down and not self._faults.of(region).dark:
+            identifier = self._inner.describe(region, best_effort=best_effort).identifier
+            return FenceResult(region, identifier, FenceOutcome.PENDING, "status unreachable, cannot stop yet (drill)")
+        result = self._inner.fence_writer(region, best_effort=best_effort)
+        if result.fenced:
+            self._data.stop(region)
+        return result
+
+    def snapshot(self, region: str, name: str, *, best_effort: bool = False) -> str:
+        """The controller's snapshot in moto, and a copy of the store's applied writes under
+        the same name (``ReplicatedDatabase.snapshots``), so a drill counts what it preserved.
+        A database the fault model took down cannot be snapshotted (modelled)."""
+        if self._faults.of(region).database_down and not self._faults.of(region).dark:
+            raise SnapshotNotReadyError(f"{region}: the database is not available (drill)")
+        snapshot = self._inner.snapshot(region, name, best_effort=best_effort)
+        self._data.snapshot(region, snapshot)
+        return snapshot
+
 
 class DrillHealthSignals(AwsHealthSignals):
-    """AwsHealthSignals with Route 53's checker verdicts and the probe from the fault model."""
+    """AwsHealthSignals with Route 53's checker verdicts, the sentinel's DNS answer and the
+    probe from the fault model.
+
+    Route 53's checkers see a region's endpoint (``faults.endpoint_healthy``) from outside
+    every region; the sentinel's answer comes from Route 53's global DNS data plane, so
+    neither a dark us-east-1 nor a cut link between the regions stops it (the API read
+    still goes through the fault-injecting clients and goes dark with us-east-1). The probe
+    from observer O to the region R the service name resolves to is unreachable when R is
+    dark or the link from O to R is cut (``faults.link_up``)."""
 
     def __init__(
         self,
@@ -161,18 +220,41 @@ class DrillHealthSignals(AwsHealthSignals):
         dns: Route53FailoverModel,
         probe_broken: Callable[[], bool],
     ) -> None:
-        def probe(url: str) -> ProbeResult:  # noqa: ARG001 - the drill resolves the one service name
-            if probe_broken():  # the observer's own path to the endpoint is broken
-                return ProbeResult(ProbeOutcome.UNREACHABLE, "drill: the probe's network path is broken")
-            region = dns.resolve()
-            if faults.of(region).dark:
-                return ProbeResult(ProbeOutcome.UNREACHABLE, f"drill: {region} is dark, the connection times out")
-            if not faults.endpoint_healthy(region):
-                return ProbeResult(ProbeOutcome.ANSWERED_UNHEALTHY, f"drill: {region}'s load balancer answers 503")
-            return ProbeResult(ProbeOutcome.HEALTHY, f"drill: {region} answers 200")
+        def resolve(name: str) -> frozenset[str] | None:
+            region = verdict_regions.get(name)
+            if region is None:
+                return None  # not a sentinel the stacks deploy: NXDOMAIN
+            if faults.of(region).monitoring_blind:
+                return None  # the blind-monitoring fault hides every health verdict, this one too
+            healthy = faults.endpoint_healthy(region)
+            return frozenset({VERDICT_HEALTHY_ADDRESS if healthy else VERDICT_UNHEALTHY_ADDRESS})
 
-        super().__init__(config, clients, probe, clock)
+        names = Names(config)
+        verdict_regions = {names.verdict_record(region): region for region in config.regions.pair}
+        super().__init__(config, clients, self._unused_probe, clock, resolve=resolve)
         self._faults = faults
+        self._dns = dns
+        self._probe_broken = probe_broken
+
+    @staticmethod
+    def _unused_probe(url: str) -> ProbeResult | None:  # noqa: ARG004 - probe_signal is overridden
+        return None
+
+    def drill_probe(self, observer_region: str) -> ProbeResult:
+        """What the probe from ``observer_region`` would see of the service name's region."""
+        if self._probe_broken():  # the observer's own path to the endpoint is broken
+            return ProbeResult(ProbeOutcome.UNREACHABLE, "drill: the probe's network path is broken")
+        region = self._dns.resolve()
+        if self._faults.of(region).dark:
+            return ProbeResult(ProbeOutcome.UNREACHABLE, f"drill: {region} is dark, the connection times out")
+        if not self._faults.link_up(observer_region, region):
+            return ProbeResult(ProbeOutcome.UNREACHABLE, f"drill: the link {observer_region}->{region} is cut")
+        if not self._faults.endpoint_healthy(region):
+            return ProbeResult(ProbeOutcome.ANSWERED_UNHEALTHY, f"drill: {region}'s load balancer answers 503")
+        return ProbeResult(ProbeOutcome.HEALTHY, f"drill: {region} answers 200")
+
+    def probe_signal(self, observer_region: str) -> Signal:
+        return probe_signal(self.drill_probe(observer_region), now=self._clock(), observer_region=observer_region)
 
     def route53_signals(self, watched_region: str) -> list[Signal]:
         """The controller's own read (Route 53's API in us-east-1, through the drill's

@@ -32,6 +32,18 @@ class RegionStore:
 
 
 @dataclass(frozen=True)
+class AcknowledgedWrite:
+    """One write a database acknowledged: which region's database took it, and which one
+    was the writer at that instant (the one replication flows from; the invariant checker
+    flags any write taken by another)."""
+
+    sequence: int
+    region: str
+    writer: str
+    at: float
+
+
+@dataclass(frozen=True)
 class PendingWrite:
     sequence: int
     committed_at: float
@@ -63,7 +75,9 @@ class ReplicatedDatabase:
         self._writer = primary
         self._replicating = True
         self._in_flight: list[PendingWrite] = []
+        self.snapshots: dict[str, dict[int, float]] = {}  # snapshot name -> the store's applied writes then
         self.last_known_lag_seconds: float | None = 0.0  # measured while both sides were reachable
+        self.acknowledged_writes: list[AcknowledgedWrite] = []  # every write any store acknowledged
 
     # -- the application's view -------------------------------------------------------
     def write(self, sequence: int, *, region: str) -> None:
@@ -76,6 +90,7 @@ class ReplicatedDatabase:
                 raise WriteRejectedError(f"{region}: database is read-only")
             now = self._clock()
             store.applied[sequence] = now
+            self.acknowledged_writes.append(AcknowledgedWrite(sequence, region, self._writer, now))
             if self._replicating and region == self._writer:
                 self._in_flight.append(PendingWrite(sequence, now))
 
@@ -139,6 +154,27 @@ class ReplicatedDatabase:
             store.writable = False
             return True
 
+    def stop(self, region: str) -> None:
+        """The control plane stopped (RDS StopDBInstance) or demoted (Aurora) ``region``'s
+        database: from now on it rejects writes. Unlike :meth:`fence` it needs no data-plane
+        path to the store; :meth:`promote` and :meth:`rejoin_as_replica` undo it."""
+        with self._lock:
+            store = self.stores[region]
+            store.fenced = True
+            store.writable = False
+
+    def snapshot(self, region: str, name: str) -> int:
+        """Keep a copy of ``region``'s applied writes under ``name`` (a DB snapshot); how many."""
+        with self._lock:
+            self.snapshots[name] = dict(self.stores[region].applied)
+            return len(self.snapshots[name])
+
+    def preserved(self, name: str, sequences: list[int]) -> list[int]:
+        """Which of ``sequences`` (e.g. the lost ones) the snapshot ``name`` holds."""
+        with self._lock:
+            kept = self.snapshots.get(name, {})
+            return sorted(sequence for sequence in sequences if sequence in kept)
+
     def promote(self, region: str) -> None:
         """Make ``region`` the writer. Writes still in flight from the old writer are lost."""
         with self._lock:
@@ -189,6 +225,20 @@ class ReplicatedDatabase:
             self.stores[region].reachable = reachable
 
     # -- measurement ---------------------------------------------------------------------
+    def writable_regions(self) -> tuple[str, ...]:
+        """The regions whose database would acknowledge a write now: reachable, writable
+        and not fenced (the engine's view; whether a client can reach it is the app tier's)."""
+        with self._lock:
+            return tuple(
+                region
+                for region, store in self.stores.items()
+                if self._reachable(region) and store.writable and not store.fenced
+            )
+
+    def acknowledged_writes_snapshot(self) -> list[AcknowledgedWrite]:
+        with self._lock:
+            return list(self.acknowledged_writes)
+
     def lost(self, acknowledged: set[int]) -> list[int]:
         """Acknowledged sequences the current writer does not have."""
         with self._lock:

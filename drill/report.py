@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: lost writes before/after the fault, writers over time, the invariant
 
 
 class _Model(BaseModel):
@@ -42,10 +42,13 @@ class Expectation(_Model):
 
 class DataLoss(_Model):
     acknowledged_writes: int = Field(ge=0)
-    lost_writes: int = Field(ge=0)
+    lost_writes: int = Field(ge=0, description="every acknowledged write the final writer lacks")
+    lost_before_fault: int = Field(ge=0, description="lost writes acknowledged before the fault")
+    lost_after_fault: int = Field(ge=0, description="lost writes acknowledged after the fault (split-brain writes)")
     lost_sequences: list[int]
     loss_window_seconds: float | None = Field(
-        description="measured RPO: how long before the fault the oldest lost write was acknowledged"
+        description="measured RPO over every lost write: from the oldest lost write's acknowledgement to the "
+        "fault, or to the newest lost write when that was acknowledged after the fault"
     )
     replication_lag_at_fault_seconds: float | None
 
@@ -67,6 +70,27 @@ class PolicyCheckSummary(_Model):
     unlabelled_calls: int = Field(ge=0, description="the drill's own calls (setup, world model): not checked")
     denied_calls: int = Field(ge=0, description="checked calls the function's policy does not allow")
     uncheckable_calls: int = Field(ge=0, description="distinct labelled calls that could not be checked")
+
+
+class WriterChange(_Model):
+    """Who could serve and write, from ``at_seconds`` until the next change (drill.invariants)."""
+
+    at_seconds: float = Field(description="seconds after the fault was injected (drill clock)")
+    active_regions: list[str] = Field(description="regions whose traffic switch says on")
+    writable_databases: list[str] = Field(description="engine level: reachable, writable, not fenced")
+    accepting_databases: list[str] = Field(description="writable AND its region's app tier on: takes client writes")
+
+
+class InvariantSummary(_Model):
+    """Never two writers, over the whole run (drill.invariants)."""
+
+    passed: bool
+    samples: int = Field(ge=0)
+    max_active_regions: int = Field(ge=0)
+    max_accepting_databases: int = Field(ge=0, description="the invariant's count: at most 1")
+    max_writable_databases: int = Field(ge=0, description="engine level, reported, not the invariant")
+    two_engines_writable_seconds: float = Field(ge=0)
+    writes_by_non_writer: int = Field(ge=0, description="acknowledged by a database that was not the writer")
 
 
 class Projected(_Model):
@@ -94,6 +118,8 @@ class DrillReport(_Model):
     measured: Measured
     projected: Projected | None
     policy: PolicyCheckSummary
+    invariant: InvariantSummary
+    writers: list[WriterChange] = Field(description="active regions and writable databases over time (changes)")
 
 
 def json_schema() -> dict[str, Any]:
@@ -128,7 +154,18 @@ def summary(report: DrillReport) -> str:
     )
     data = report.data
     window = "" if data.loss_window_seconds is None else f" (RPO {data.loss_window_seconds:.3f} s)"
-    lines.append(f"  data: {data.lost_writes} of {data.acknowledged_writes} acknowledged writes lost{window}")
+    lines.append(
+        f"  data: {data.lost_writes} of {data.acknowledged_writes} acknowledged writes lost{window}: "
+        f"{data.lost_before_fault} acknowledged before the fault, {data.lost_after_fault} after"
+    )
+    invariant = report.invariant
+    lines.append(
+        f"  writers: {'ok' if invariant.passed else 'VIOLATED'}: at most {invariant.max_active_regions} active "
+        f"region(s), {invariant.max_accepting_databases} accepting database(s) "
+        f"({invariant.max_writable_databases} writable at the engine level), "
+        f"{invariant.writes_by_non_writer} write(s) taken by a non-writer"
+    )
+    lines.extend(f"    {_writer_line(change)}" for change in report.writers)
     lines.append("  timeline:")
     lines.extend(f"    {event.at_seconds:9.3f} s  {event.event}  {event.detail}".rstrip() for event in report.timeline)
     if report.steps:
@@ -141,6 +178,16 @@ def summary(report: DrillReport) -> str:
     lines.append("  expectations:")
     lines.extend(f"    [{'ok' if item.passed else 'FAIL'}] {item.name}: {item.detail}" for item in report.expectations)
     return "\n".join(lines)
+
+
+def _writer_line(change: WriterChange) -> str:
+    def names(regions: list[str]) -> str:
+        return ",".join(regions) or "-"
+
+    return (
+        f"{change.at_seconds:9.3f} s  active {names(change.active_regions)}; writable "
+        f"{names(change.writable_databases)}; accepting {names(change.accepting_databases)}"
+    )
 
 
 def _secs(value: float | None) -> str:
@@ -186,8 +233,16 @@ def markdown(report: DrillReport, png_name: str) -> str:
         f"{rows}\n\n"
         f"## IAM\n\n{report.policy.checked_calls} AWS calls checked against the calling function's "
         f"synthesized policy; {report.policy.denied_calls} denied.\n\n"
-        f"## Data\n\n{report.data.lost_writes} of {report.data.acknowledged_writes} acknowledged writes lost.\n"
-        f"{projected}"
+        f"## Data\n\n{report.data.lost_writes} of {report.data.acknowledged_writes} acknowledged writes lost "
+        f"({report.data.lost_before_fault} acknowledged before the fault, {report.data.lost_after_fault} after).\n\n"
+        f"## Writers over time\n\nNever two writers: **{'held' if report.invariant.passed else 'VIOLATED'}**.\n\n"
+        "| at (s) | active regions | writable databases | accepting databases |\n|---|---|---|---|\n"
+        + "".join(
+            f"| {c.at_seconds:.3f} | {', '.join(c.active_regions) or '-'} | {', '.join(c.writable_databases) or '-'} "
+            f"| {', '.join(c.accepting_databases) or '-'} |\n"
+            for c in report.writers
+        )
+        + projected
     )
 
 
@@ -228,10 +283,24 @@ def _draw_phases(ax: Any, report: DrillReport) -> None:
     for at in moved:
         ax.axvline(at, color="green", linewidth=1.2)
         ax.text(at, len(bars) - 0.4, " traffic moved", color="green", fontsize=8)
+    _shade_two_writers(ax, report, end)
     ax.axvline(0, color="black", linewidth=1.0)
     ax.set_yticks(range(len(bars)), [label for label, *_ in bars])
     ax.set_xlim(-end * 0.02, end * 1.25)
     ax.set_xlabel("seconds after the fault or request (drill clock: evaluation waits skipped, runbook in real time)")
+
+
+def _shade_two_writers(ax: Any, report: DrillReport, end: float) -> None:
+    """Shade in red when two databases accepted writes, in grey when two engines were writable."""
+    changes = [change for change in report.writers if change.at_seconds >= 0]
+    for change, until in zip(changes, [c.at_seconds for c in changes[1:]] + [end], strict=True):
+        if len(change.accepting_databases) > 1:
+            ax.axvspan(change.at_seconds, until, color="red", alpha=0.3)
+        elif len(change.writable_databases) > 1:
+            ax.axvspan(change.at_seconds, until, color="grey", alpha=0.2)
+    verdict = "never two writers" if report.invariant.passed else "TWO WRITERS (red)"
+    verdict += "; grey: a second engine writable, its app tier refusing"
+    ax.text(0.99, 0.02, verdict, transform=ax.transAxes, ha="right", fontsize=8)
 
 
 def _draw_steps(ax: Any, steps: list[StepTiming]) -> None:

@@ -5,27 +5,35 @@
    machine into moto (drill.stepfunctions: moto interprets the real ASL and every Lambda
    task runs the real step handler in-process).
 2. Start the workload: a writer committing numbered records to whichever region the
-   service name resolves to, and a reader recording which region answers.
+   service name resolves to, and a reader recording which region answers. The state
+   table is answered by the MRSC model (drill.emulation.ModelledStrongConsistency), and
+   each Lambda task runs with the deps of the region its function is deployed in, so two
+   regions' runbooks can run at once.
 3. Inject the scenario's fault; each tick, advance the drill clock by one evaluation
    interval, let CloudWatch "evaluate" the alarms (modelled), and run the real health
    monitor handler in each reachable region. In automatic mode the monitor starts the
    state machine itself; operator scenarios start it as the CLI would.
 4. Measure: detection, decision, each step's start/end, when traffic answered from the
-   new region, acknowledged writes lost, AWS calls per step; then project production
-   timings from the latency model.
+   new region, acknowledged writes lost (before and after the fault), AWS calls per step,
+   and who could serve and write over the whole run (drill.invariants: never two
+   writers, an expectation of every scenario); then project production timings from the
+   latency model.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from unittest import mock
 
 import boto3
 
+from drill import stepfunctions
 from drill.adapters import (
     AlarmEvaluator,
     DrillDatabase,
@@ -36,7 +44,9 @@ from drill.adapters import (
 )
 from drill.clock import DrillClock
 from drill.dataplane import ReplicatedDatabase
-from drill.emulation import ModelledGlobalTableReplication, moto_server
+from drill.emulation import ModelledStrongConsistency, moto_server
+from drill.invariants import InvariantVerdict, WriterHistory, WriterSample
+from drill.invariants import check as check_invariant
 from drill.latency import load_model, project
 from drill.policy_check import check_calls
 from drill.provision import provision
@@ -44,11 +54,13 @@ from drill.report import (
     DataLoss,
     DrillReport,
     Expectation,
+    InvariantSummary,
     Measured,
     PolicyCheckSummary,
     Projected,
     StepTiming,
     TimelineEvent,
+    WriterChange,
 )
 from drill.scenarios import Outcome, Scenario, scenario_checks
 from drill.stepfunctions import (
@@ -66,10 +78,11 @@ from switchyard.adapters.database import ReplicationLagReader, modelled_database
 from switchyard.adapters.state import DynamoStateStore
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
+from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
 from switchyard.handlers import monitor, reconciler
 from switchyard.handlers.environment import override_deps
 from switchyard.handlers.traffic_switch import switch_answer
-from switchyard.model import Action, Decision, RunbookInput
+from switchyard.model import Action, Decision, DesiredState, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, RetryPolicy
 from switchyard.runbook_state import Approval
 from switchyard_cli.executions import PendingApproval, execution_history, pending_approval
@@ -82,6 +95,9 @@ class DrillError(RuntimeError):
 
 
 DEFAULT_REPLICATION_LAG_SECONDS = 0.2
+SAMPLE_EVERY_TICKS = 2  # the workload ticks every 5 ms; the invariant checker samples every other tick
+PROMOTION_OPERATIONS = frozenset({"PromoteReadReplica", "SwitchoverGlobalCluster", "FailoverGlobalCluster"})
+FIRST_MUTATING_STEP = "fence"  # a run that never entered it changed nothing
 FOLLOW_TIMEOUT_SECONDS = 180.0
 STEADY_STATE_EVALUATIONS = 2
 QUIET_ENVIRONMENT = {
@@ -144,21 +160,70 @@ class Drill:
             clock=self.clock,
             network_up=self.faults.database_reachable,
         )
-        world_clients = ClientFactory(endpoint_url=self.endpoint_url)  # the drill's own reads: not counted
-        self.world_state = DynamoStateStore(config, world_clients)
+        self.strong_consistency = ModelledStrongConsistency(config, self.faults, self.endpoint_url)
+        self.world_state = DynamoStateStore(config, self._world_clients(None))  # the drill's own reads: not counted
+        # each region's traffic switch: the real read (one best-effort attempt) through the model
+        self.switch_deps = {
+            region: build_runbook_deps(config, region, clients=self._world_clients(region))
+            for region in config.regions.pair
+        }
         self.dns = Route53FailoverModel(config, self.faults, self._switch_on)
         self.workload = Workload(self.data, self.dns.resolve, self.faults, self.clock, accepts=self.dns.healthy)
-        self.replication = ModelledGlobalTableReplication(config, self.faults, self.endpoint_url)
+        self.history = WriterHistory()
+        self.strong_consistency.on_write(self.sample)
         self.alarms = AlarmEvaluator(config, self.faults, self.endpoint_url)
         self.deps = {region: self._deps(region) for region in config.regions.pair}
         self._probe_broken = False
         self.recording: Recording | None = None
 
     # -- wiring ---------------------------------------------------------------------------
+    def _world_clients(self, caller_region: str | None) -> FaultInjectingClientFactory:
+        """Clients for the drill's own view of the world: faults and the MRSC model apply,
+        nothing is recorded (not a Switchyard function's calls)."""
+        return FaultInjectingClientFactory(
+            faults=self.faults,
+            throttles=ThrottleScript(),
+            endpoint_url=self.endpoint_url,
+            call_log=None,
+            retry_policy=RetryPolicy(base_delay_seconds=0.01, max_delay_seconds=0.1),
+            caller_region=caller_region,
+            account=self.config.account,
+            strong_consistency=self.strong_consistency,
+        )
+
     def _switch_on(self, region: str) -> bool:
-        """The traffic switch's own logic over that region's replica of the desired state."""
-        status, _ = switch_answer(region, self.world_state.read_desired(region))
+        """The traffic switch's own logic over a strongly consistent read of that region's
+        replica (one attempt); a failed read answers 503, as the real switch does."""
+        desired = read_local_desired(self.switch_deps[region], best_effort=True)
+        if isinstance(desired, DesiredStateUnavailable):
+            return False
+        status, _ = switch_answer(region, desired)
         return status == 200
+
+    def sample(self) -> None:
+        """Record who could serve and write right now (drill.invariants)."""
+        active = tuple(region for region in self.config.regions.pair if self._switch_on(region))
+        writable = self.data.writable_regions()
+        accepting = tuple(region for region in writable if region in active)
+        self.history.record(WriterSample(self.clock(), active, writable, accepting))
+
+    def never_two_writers(self) -> InvariantVerdict:
+        """The invariant checker's verdict over the history recorded so far."""
+        return check_invariant(
+            self.history.snapshot(),
+            self.data.acknowledged_writes_snapshot(),
+            samples=self.history.samples,
+            end=self.clock(),
+        )
+
+    def desired(self) -> DesiredState | None:
+        """The desired state as a strongly consistent read in whichever region can answer."""
+        for region in self.config.regions.pair:
+            try:
+                return self.world_state.read_desired(region, best_effort=True)
+            except Exception:  # noqa: BLE001, S112 - that region cannot answer: ask the other
+                continue
+        return None
 
     def _deps(self, region: str) -> RunbookDeps:
         clients = FaultInjectingClientFactory(
@@ -169,6 +234,7 @@ class Drill:
             retry_policy=RetryPolicy(base_delay_seconds=0.01, max_delay_seconds=0.1),
             caller_region=region,  # these deps are the functions deployed in ``region``
             account=self.config.account,
+            strong_consistency=self.strong_consistency,
         )
         bookkeeping = ClientFactory(endpoint_url=self.endpoint_url)
         lag = ReplicationLagReader(clients, self.clock.now)
@@ -192,8 +258,27 @@ class Drill:
         )
 
     def background(self) -> None:
-        """Constant work of the world: global-table replication."""
-        self.replication.sync()
+        """Constant work of the world: the state table replicates synchronously (MRSC), so
+        what is left is watching it: a sample for the invariant checker."""
+        self.sample()
+
+    def regional_handlers(self) -> AbstractContextManager[Any]:
+        """Run every Lambda task with the deps of the region its function is deployed in
+        (read from the invoked function's ARN), so the runbooks of both regions can run
+        at the same time, each as its own region's functions."""
+        original = stepfunctions._import_handler
+        deps = self.deps
+
+        def regional(path: str) -> Callable[[Any, Any], Any]:
+            handler = original(path)
+
+            def run(event: Any, context: Any) -> Any:
+                region = str(context.invoked_function_arn).split(":")[3]
+                return handler(event, context, deps=deps[region])  # type: ignore[call-arg]
+
+            return run
+
+        return mock.patch.object(stepfunctions, "_import_handler", regional)
 
     # -- running ------------------------------------------------------------------------
     def evaluate_monitors(self) -> list[dict[str, Any]]:
@@ -299,12 +384,13 @@ def run_scenario(
         progress(f"provisioning {config.name} ({config.database.engine}) in {primary} and {standby} on {endpoint}")
         provision(config, endpoint_url=endpoint)
         runbooks[standby].deploy()
-        if Action.FAILBACK in scenario.operator_actions:
+        if _needs_primary_runbook(scenario):
             runbooks[primary] = LocalRunbook(config, primary, endpoint_url=endpoint)
             runbooks[primary].deploy()
+        stack.enter_context(drill.regional_handlers())
         stack.enter_context(override_deps(drill.deps[standby]))
         drill.background()
-        drill.workload.start(on_tick=drill.background, every=20)
+        drill.workload.start(on_tick=drill.background, every=SAMPLE_EVERY_TICKS)
         stack.callback(drill.workload.stop)
         for _ in range(STEADY_STATE_EVALUATIONS):  # steady state: controllers ran, heartbeats replicated
             drill.clock.advance(config.detection.evaluation_interval_seconds)
@@ -318,6 +404,14 @@ def run_scenario(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _needs_primary_runbook(scenario: Scenario) -> bool:
+    return (
+        Action.FAILBACK in scenario.operator_actions
+        or scenario.failback_attempt
+        or any(role == "primary" for role, _ in scenario.concurrent_starts)
+    )
+
+
 def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) -> DrillReport:
     config, progress = drill.config, drill.progress
     primary, standby = config.regions.pair
@@ -326,6 +420,9 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
     lag_at_fault = drill.data.lag_seconds()
     acknowledged_at_fault = drill.workload.acknowledged_snapshot()
     scenario.inject(drill.faults, config, 0)
+    if scenario.stale_client:
+        drill.workload.start_stale_client(primary)
+    drill.sample()
     drill._probe_broken = scenario.probe_broken
     if scenario.throttle:
         drill.throttles.throttle(*scenario.throttle)
@@ -333,12 +430,11 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
     progress(f"t+0.000 s  {scenario.summary}")
     recording = drill.recording = Recording(timeline)
     reports, offsets = recording.reports, recording.offsets
-    notified = False
-    if scenario.automatic:
-        notified = _automatic(drill, scenario, runbooks[standby], recording)
-    else:
-        _operator(drill, scenario, runbooks, recording)
-    target = _target_after(config, scenario, reports)
+    notified = _act(drill, scenario, runbooks, recording)
+    failover_reports = list(reports)
+    writable_after = drill.data.writable_regions()  # before any failback rebuilds the old primary
+    failback = _attempt_failback(drill, runbooks[primary], recording) if scenario.failback_attempt and reports else None
+    target = _target_after(config, scenario, failover_reports)
     moved = None
     if reports:
         moved = drill.workload.first_answer_from(target, after=recording.last_request_at or origin)
@@ -346,14 +442,19 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         timeline.mark(f"traffic answered by {target}", moved)
     time.sleep(0.1)
     drill.workload.stop()
+    drill.sample()
     acknowledged = drill.workload.acknowledged_snapshot()
     lost = drill.data.lost(acknowledged)
     lost_before_fault = [seq for seq in lost if seq in acknowledged_at_fault]
-    desired = drill.world_state.read_desired(standby)
+    desired = drill.desired()
     active_after = desired.active_region if desired else primary
     answering = drill.dns.resolve()
-    steps = _step_timings(reports, offsets, origin, drill.call_log)
+    steps = _step_timings(failover_reports, offsets, origin, drill.call_log)
     runs = [(report.name, report.status) for report in reports]
+    calls = drill.call_log.snapshot()
+    stale_acknowledged_after_fault = [
+        seq for seq in drill.workload.stale_acknowledged if seq not in acknowledged_at_fault
+    ]
     outcome = Outcome(
         config=config,
         runs=runs,
@@ -366,14 +467,26 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         answering_region_after=answering,
         acknowledged=len(acknowledged),
         lost=lost,
-        loss_window_seconds=drill.workload.loss_window(lost_before_fault, origin),
+        loss_window_seconds=drill.workload.loss_window(lost, origin),
         traffic_moved_at=moved,
         notified_human=notified,
         throttled=dict(drill.throttles.throttled),
-        promote_calls=sum(call.operation == "PromoteReadReplica" for call in drill.call_log.snapshot()),
+        promote_calls=sum(call.operation == "PromoteReadReplica" for call in calls),
         fenced_old_region=_fenced_in_old_region(reports),
+        lost_after_fault=len(lost) - len(lost_before_fault),
+        promotions=sum(call.operation in PROMOTION_OPERATIONS and call.step is not None for call in calls),
+        effective_runs=[(report.name, report.status) for report in failover_reports if _effective(report)],
+        stale_attempts=drill.workload.stale_attempts,
+        stale_acknowledged=len(stale_acknowledged_after_fault),
+        writable_after=writable_after,
+        lost_writes_snapshot=_lost_writes_snapshot(drill, desired),
+        failback_run=(failback.name, failback.status) if failback else None,
+        failback_effective=bool(failback and _effective(failback)),
+        failback_refusal=_refusal(failback) if failback else "",
     )
     expectations = [check(outcome) for check in scenario_checks(scenario, config)]
+    verdict = drill.never_two_writers()
+    expectations.append(Expectation(name=INVARIANT_EXPECTATION, passed=verdict.passed, detail=verdict.detail()))
     policy_expectation, policy = _check_policies(config, drill.call_log)
     expectations.append(policy_expectation)
     detection = timeline.first("detected")
@@ -394,6 +507,8 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         data=DataLoss(
             acknowledged_writes=len(acknowledged),
             lost_writes=len(lost),
+            lost_before_fault=len(lost_before_fault),
+            lost_after_fault=outcome.lost_after_fault,
             lost_sequences=lost[:100],
             loss_window_seconds=outcome.loss_window_seconds,
             replication_lag_at_fault_seconds=lag_at_fault,
@@ -407,7 +522,78 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         ),
         projected=_projection(config, scenario, decision, bool(reports)),
         policy=policy,
+        invariant=_invariant_summary(verdict),
+        writers=_writer_changes(drill.history.snapshot(), origin),
     )
+
+
+def _act(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook], recording: Recording) -> bool:
+    """The scenario's trigger: the monitors, or operators; returns whether a human was notified."""
+    if scenario.automatic:
+        return _automatic(drill, scenario, runbooks[drill.config.regions.standby], recording)
+    if scenario.concurrent_starts:
+        _concurrent_operators(drill, scenario, runbooks, recording)
+    else:
+        _operator(drill, scenario, runbooks, recording)
+    return False
+
+
+INVARIANT_EXPECTATION = (
+    "never two writers: at most one active region, at most one database accepting writes, "
+    "no write acknowledged by a database that was not the writer"
+)
+
+
+def _invariant_summary(verdict: InvariantVerdict) -> InvariantSummary:
+    return InvariantSummary(
+        passed=verdict.passed,
+        samples=verdict.samples,
+        max_active_regions=verdict.max_active_regions,
+        max_accepting_databases=verdict.max_accepting_databases,
+        max_writable_databases=verdict.max_writable_databases,
+        two_engines_writable_seconds=verdict.two_engines_writable_seconds,
+        writes_by_non_writer=len(verdict.writes_by_non_writer),
+    )
+
+
+def _writer_changes(changes: list[WriterSample], origin: float) -> list[WriterChange]:
+    return [
+        WriterChange(
+            at_seconds=round(change.at - origin, 3),
+            active_regions=list(change.active_regions),
+            writable_databases=list(change.writable_databases),
+            accepting_databases=list(change.accepting_databases),
+        )
+        for change in changes
+    ]
+
+
+def _effective(report: ExecutionReport) -> bool:
+    """Whether the run reached its first mutating step (a refused run never does)."""
+    steps = _step_of_state()
+    return any(steps.get(visit.name) == FIRST_MUTATING_STEP for visit in report.visits)
+
+
+def _refusal(report: ExecutionReport) -> str:
+    """Why a run stopped: its error and cause, or the messages of its results."""
+    results = ((report.output or {}).get("results") or {}).values()
+    messages = [str(result.get("message", "")) for result in results if isinstance(result, dict)]
+    return " ".join(filter(None, [report.error or "", report.cause or "", *messages]))
+
+
+def _lost_writes_snapshot(drill: Drill, desired: DesiredState | None) -> str | None:
+    """The old primary's snapshot in the lost-writes records up to the current epoch."""
+    read = getattr(drill.world_state, "read_lost_writes", None)
+    if read is None or desired is None:
+        return None  # the state store has no lost-writes records (yet)
+    for region in drill.config.regions.pair:
+        try:
+            records = read(region, up_to_epoch=desired.epoch)
+        except Exception:  # noqa: BLE001, S112 - that region cannot answer: ask the other
+            continue
+        snapshots = [str(record["snapshot"]) for record in records if record.get("snapshot")]
+        return ", ".join(snapshots) or None
+    return None
 
 
 POLICY_EXPECTATION = "every AWS call allowed by its function's synthesized IAM policy"
@@ -488,7 +674,7 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
         drill.clock.advance(interval)
         scenario.inject(drill.faults, config, tick)
         drill.alarms.evaluate()
-        drill.background()
+        drill.background()  # a sample right after the faults changed
         evaluation_started = time.monotonic()
         for outcome in drill.evaluate_monitors():
             now = drill.clock()
@@ -533,6 +719,78 @@ def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook
             recording.timeline.mark(f"{action.value} requested", recording.last_request_at, f"to {target}")
             arn = runbook.start(request.model_dump(mode="json"), name=name)
             recording.reports.append(_follow(drill, runbook, arn, recording.timeline))
+
+
+def _concurrent_operators(
+    drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook], recording: Recording
+) -> None:
+    """Two operators start the same incident at the same instant: every start of
+    ``scenario.concurrent_starts`` in its own thread behind a barrier, then each run is
+    followed to its end (approvals answered as the on-call operator would)."""
+    config = drill.config
+    action = scenario.operator_actions[0]
+    target = config.regions.primary if action is Action.FAILBACK else config.regions.standby
+    request = RunbookInput(
+        action=action,
+        target_region=target,
+        reason=f"drill: {scenario.name}",
+        incident_id="INC-42",
+        requested_by="switchyard-drill",
+    ).model_dump(mode="json")
+    starts = [
+        (runbooks[config.regions.primary if role == "primary" else target], name)
+        for role, name in scenario.concurrent_starts
+    ]
+    barrier = threading.Barrier(len(starts))
+    arns: list[str | None] = [None] * len(starts)
+    errors: list[str] = []
+
+    def start(index: int, runbook: LocalRunbook, name: str) -> None:
+        barrier.wait()
+        try:
+            arns[index] = runbook.start(request, name=name)
+        except Exception as exc:  # noqa: BLE001 - a refused start is an outcome, reported on the timeline
+            errors.append(f"{runbook.region}/{name}: {exc}")
+
+    recording.last_request_at = drill.clock()
+    recording.timeline.mark(f"{action.value} requested", recording.last_request_at, f"{len(starts)} starts at once")
+    threads = [
+        threading.Thread(target=start, args=(index, runbook, name), name=f"operator-{index}")
+        for index, (runbook, name) in enumerate(starts)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for error in errors:
+        recording.timeline.mark("start refused", drill.clock(), error[:200])
+    for (runbook, _), arn in zip(starts, arns, strict=True):
+        if arn is None:
+            continue
+        recording.offsets[arn.rsplit(":", 1)[-1]] = drill.clock() - time.time()
+        recording.reports.append(_follow(drill, runbook, arn, recording.timeline))
+
+
+def _attempt_failback(drill: Drill, runbook: LocalRunbook, recording: Recording) -> ExecutionReport:
+    """What an operator does next after a data-losing failover: rebuild the old primary as
+    a replica (runbooks/failback.md) and start a failback, before anyone acknowledged the
+    writes the failover lost. The run must refuse it."""
+    _rejoin_old_primary(drill)
+    primary = drill.config.regions.primary
+    request = RunbookInput(
+        action=Action.FAILBACK,
+        target_region=primary,
+        reason="drill: failback before the lost writes are acknowledged",
+        incident_id="DRILL-FAILBACK",
+        requested_by="switchyard-drill",
+    )
+    name = "failback-DRILL-FAILBACK"
+    recording.offsets[name] = drill.clock() - time.time()
+    recording.timeline.mark("failback requested", drill.clock(), "lost writes not acknowledged")
+    arn = runbook.start(request.model_dump(mode="json"), name=name)
+    report = _follow(drill, runbook, arn, recording.timeline)
+    recording.reports.append(report)
+    return report
 
 
 def _follow(drill: Drill, runbook: LocalRunbook, arn: str, timeline: Timeline) -> ExecutionReport:

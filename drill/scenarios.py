@@ -30,6 +30,16 @@ class Outcome:
     throttled: dict[str, int] = field(default_factory=dict)
     promote_calls: int = 0
     fenced_old_region: bool = False
+    lost_after_fault: int = 0  # lost writes acknowledged after the fault (split-brain writes)
+    promotions: int = 0  # promotion calls of any engine (RDS promote, Aurora switchover/failover)
+    effective_runs: list[tuple[str, str]] = field(default_factory=list)  # (name, status): reached a mutating step
+    stale_attempts: int = 0  # writes the stale client tried straight at the old primary
+    stale_acknowledged: int = 0  # ... and that a database acknowledged
+    writable_after: tuple[str, ...] = ()  # databases writable at the engine level at the end
+    lost_writes_snapshot: str | None = None  # the old primary's snapshot in the lost-writes record
+    failback_run: tuple[str, str] | None = None  # (name, status) of the failback tried before the acknowledgement
+    failback_effective: bool = False
+    failback_refusal: str = ""
 
     @property
     def succeeded_runs(self) -> int:
@@ -94,13 +104,15 @@ def no_lost_writes(outcome: Outcome) -> Expectation:
 
 
 def loss_within_rpo_budget(outcome: Outcome) -> Expectation:
+    """Every lost write counts, those acknowledged after the fault included (a write taken by
+    a database that was about to be abandoned is lost data like any other)."""
     budget = outcome.config.rpo_budget_seconds
     window = outcome.loss_window_seconds or 0.0
     return Expectation(
         name=f"lost writes within the RPO budget ({budget} s)",
         passed=window <= budget,
-        detail=f"{len(outcome.lost)} of {outcome.acknowledged} lost; the oldest was acknowledged "
-        f"{window:.3f} s before the fault",
+        detail=f"{len(outcome.lost)} of {outcome.acknowledged} lost ({outcome.lost_after_fault} acknowledged after "
+        f"the fault); they span {window:.3f} s of acknowledged writes up to the fault or the last lost one",
     )
 
 
@@ -129,6 +141,82 @@ def old_region_fenced(outcome: Outcome) -> Expectation:
     )
 
 
+def human_notified(outcome: Outcome) -> Expectation:
+    return Expectation(
+        name="a human was notified",
+        passed=outcome.notified_human,
+        detail=f"notified: {outcome.notified_human}",
+    )
+
+
+def one_effective_runbook(outcome: Outcome) -> Expectation:
+    """Of runs started together for one incident, one acts; the others are refused (lock or
+    validate) before their first mutating step."""
+    effective = outcome.effective_runs
+    passed = len(effective) == 1 and effective[0][1] == "SUCCEEDED"
+    return Expectation(
+        name="exactly one effective runbook, the others refused without changes",
+        passed=passed,
+        detail=f"effective: {effective}; runs: {outcome.runs}" + "".join(f"; {error}" for error in outcome.run_errors),
+    )
+
+
+def promoted_exactly_once(outcome: Outcome) -> Expectation:
+    return Expectation(
+        name="exactly one promotion",
+        passed=outcome.promotions == 1,
+        detail=f"{outcome.promotions} promotion call(s)",
+    )
+
+
+def failed_over_once(outcome: Outcome) -> Expectation:
+    """The automatic failover ran and succeeded (whatever the later failback attempt did)."""
+    first = outcome.runs[0] if outcome.runs else None
+    return Expectation(
+        name="the automatic failover ran once and succeeded",
+        passed=first is not None and first[1] == "SUCCEEDED" and outcome.promotions == 1,
+        detail=f"runs: {outcome.runs}; promotions: {outcome.promotions}"
+        + "".join(f"; {error}" for error in outcome.run_errors),
+    )
+
+
+def stale_writes_refused(outcome: Outcome) -> Expectation:
+    return Expectation(
+        name="every write to the old primary refused after the promotion",
+        passed=outcome.stale_attempts > 0 and outcome.stale_acknowledged == 0,
+        detail=f"the stale client tried {outcome.stale_attempts} writes, {outcome.stale_acknowledged} acknowledged",
+    )
+
+
+def old_primary_database_fenced(outcome: Outcome) -> Expectation:
+    """Once back, the old primary's database stops taking writes by itself (the reconciler's fence)."""
+    primary = outcome.config.regions.primary
+    return Expectation(
+        name="the returning old primary's database fenced",
+        passed=primary not in outcome.writable_after,
+        detail=f"databases writable at the engine level at the end: {list(outcome.writable_after) or 'none'}",
+    )
+
+
+def old_primary_snapshot_recorded(outcome: Outcome) -> Expectation:
+    return Expectation(
+        name="a snapshot of the returning old primary recorded",
+        passed=bool(outcome.lost_writes_snapshot),
+        detail=f"lost-writes record's snapshot: {outcome.lost_writes_snapshot or 'none'}",
+    )
+
+
+def failback_refused_until_acknowledged(outcome: Outcome) -> Expectation:
+    run = outcome.failback_run  # refused before its first mutating step, for the lost writes
+    passed = run is not None and not outcome.failback_effective and "lost" in outcome.failback_refusal.lower()
+    return Expectation(
+        name="failback refused until the lost writes are acknowledged",
+        passed=passed,
+        detail=f"failback run: {run}; reached a mutating step: {outcome.failback_effective}; "
+        f"refusal: {outcome.failback_refusal[:300] or 'none'}",
+    )
+
+
 Inject = Callable[[Faults, EnvironmentConfig, int], None]
 
 
@@ -152,6 +240,22 @@ def _nothing(faults: Faults, config: EnvironmentConfig, tick: int) -> None:
     """Planned operations inject no fault."""
 
 
+def _partition(faults: Faults, config: EnvironmentConfig, tick: int) -> None:  # noqa: ARG001
+    faults.cut_link(*config.regions.pair)
+
+
+def _primary_dark_standby_unhealthy(faults: Faults, config: EnvironmentConfig, tick: int) -> None:  # noqa: ARG001
+    faults.set(config.regions.primary, dark=True)
+    faults.set(config.regions.standby, database_down=True)
+
+
+OLD_PRIMARY_RETURNS_AT_TICK = 8  # evaluations after the fault: the failover is over by then
+
+
+def _primary_dark_then_back(faults: Faults, config: EnvironmentConfig, tick: int) -> None:
+    faults.set(config.regions.primary, dark=tick < OLD_PRIMARY_RETURNS_AT_TICK)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -162,6 +266,12 @@ class Scenario:
     ticks: int = 10  # monitor evaluations after the fault
     throttle: tuple[str, int] | None = None
     probe_broken: bool = False
+    manual_mode_checks: tuple[Check, ...] | None = None  # None: manual mode only notifies (see scenario_checks)
+    # operator scenarios: start the first action as these runs at the same instant,
+    # (the region whose runbook runs it, execution name) each
+    concurrent_starts: tuple[tuple[Literal["primary", "standby"], str], ...] = ()
+    stale_client: bool = False  # a client keeps writing straight to the primary from the fault on
+    failback_attempt: bool = False  # afterwards, rebuild the old primary and try a failback
 
     @property
     def automatic(self) -> bool:
@@ -221,12 +331,60 @@ SCENARIOS: dict[str, Scenario] = {
             operator_actions=(Action.SWITCHOVER, Action.FAILBACK),
             ticks=2,
         ),
+        Scenario(
+            "partition",
+            "only the link between the two regions is cut; both are healthy to the outside world",
+            _partition,
+            (runs_exactly(0), active_on("primary"), no_lost_writes),
+            manual_mode_checks=(runs_exactly(0), active_on("primary"), no_lost_writes),
+        ),
+        Scenario(
+            "both-unhealthy",
+            "the primary goes dark and the standby's own endpoint is unhealthy (its database is down)",
+            _primary_dark_standby_unhealthy,
+            (runs_exactly(0), human_notified),
+            manual_mode_checks=(runs_exactly(0), human_notified),
+        ),
+        Scenario(
+            "concurrent-operators",
+            "two operators start the same failover at once: in the standby's runbook and, with the same "
+            "execution name, in the primary's; and a second name in the standby's",
+            _nothing,
+            (one_effective_runbook, promoted_exactly_once, active_on("standby")),
+            operator_actions=(Action.FAILOVER,),
+            ticks=2,
+            concurrent_starts=(
+                ("standby", "failover-INC-42"),
+                ("primary", "failover-INC-42"),
+                ("standby", "failover-INC-42-second-operator"),
+            ),
+        ),
+        Scenario(
+            "old-primary-returns",
+            "the primary goes dark, the standby takes over (data-losing), then the primary comes back while a "
+            "client with a cached DNS answer keeps writing to it; then a failback is tried",
+            _primary_dark_then_back,
+            (
+                failed_over_once,
+                active_on("standby"),
+                stale_writes_refused,
+                old_primary_database_fenced,
+                old_primary_snapshot_recorded,
+                failback_refused_until_acknowledged,
+                loss_within_rpo_budget,
+            ),
+            ticks=OLD_PRIMARY_RETURNS_AT_TICK + 4,
+            stale_client=True,
+            failback_attempt=True,
+        ),
     )
 }
 
 
 def scenario_checks(scenario: Scenario, config: EnvironmentConfig) -> tuple[Check, ...]:
-    """The checks that apply: in manual mode the automatic path only notifies a human."""
+    """The checks that apply: in manual mode the automatic path only notifies a human,
+    unless the scenario says what manual mode must do instead. (The never-two-writers
+    invariant is checked by the runner in every scenario and mode.)"""
     if scenario.automatic and config.mode == "manual" and scenario.name != "monitoring-blind":
-        return (human_notified_in_manual_mode,)
+        return scenario.manual_mode_checks or (human_notified_in_manual_mode,)
     return scenario.checks

@@ -6,6 +6,11 @@ counted, not estimated.
 A region *answers* when its endpoint is healthy and its application accepts traffic;
 Switchyard's application contract is that an instance serves (and writes) only while
 its region's traffic switch says on, which is what makes the fence a data-plane fence.
+
+A *stale client* (``start_stale_client``) is a second writer that keeps writing straight
+to one region, as a client holding a cached DNS answer for the old primary would; its
+writes go through that region's app tier like any other, so they are acknowledged only if
+that region still serves and its database still takes writes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ class Workload:
     acknowledged: dict[int, float] = field(default_factory=dict)  # sequence -> acknowledged at
     rejected: int = 0
     observations: list[Observation] = field(default_factory=list)
+    stale_region: str | None = None  # where the stale client writes; None: no stale client
+    stale_attempts: int = 0
+    stale_acknowledged: list[int] = field(default_factory=list)
     _next: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -57,15 +65,36 @@ class Workload:
             if last is None or (last.region, last.answered) != (region, answered):
                 self.observations.append(Observation(self.clock(), region, answered))
         if answered:
-            try:
-                self.database.write(sequence, region=region)
-            except WriteRejectedError:
-                with self._lock:
-                    self.rejected += 1
-            else:
-                with self._lock:
-                    self.acknowledged[sequence] = self.clock()
+            self._write(sequence, region)
+        stale = self.stale_region
+        if stale is not None:
+            self._stale_write(stale)
         self.database.replicate()
+
+    def _write(self, sequence: int, region: str) -> bool:
+        try:
+            self.database.write(sequence, region=region)
+        except WriteRejectedError:
+            with self._lock:
+                self.rejected += 1
+            return False
+        with self._lock:
+            self.acknowledged[sequence] = self.clock()
+        return True
+
+    def _stale_write(self, region: str) -> None:
+        """One write from the stale client, straight to ``region``'s endpoint."""
+        with self._lock:
+            sequence = self._next
+            self._next += 1
+            self.stale_attempts += 1
+        if self.faults.endpoint_healthy(region) and self.accepts(region) and self._write(sequence, region):
+            with self._lock:
+                self.stale_acknowledged.append(sequence)
+
+    def start_stale_client(self, region: str) -> None:
+        """From now on, every tick also writes straight to ``region`` (a cached DNS answer)."""
+        self.stale_region = region
 
     def start(self, *, on_tick: Callable[[], None] | None = None, every: int = 20) -> None:
         """Run in a thread; ``on_tick`` (the world's constant work) runs every ``every`` ticks."""
@@ -100,7 +129,9 @@ class Workload:
             return set(self.acknowledged)
 
     def loss_window(self, lost: Iterable[int], fault_at: float) -> float | None:
-        """How long before the fault the oldest lost write was acknowledged (None: no loss)."""
+        """The measured RPO over every lost write: from the oldest lost write's
+        acknowledgement to the fault, or to the newest lost write when that one was
+        acknowledged after the fault (None: no loss)."""
         with self._lock:
             times = [self.acknowledged[sequence] for sequence in lost if sequence in self.acknowledged]
-        return max(0.0, fault_at - min(times)) if times else None
+        return max(0.0, max(fault_at, *times) - min(times)) if times else None

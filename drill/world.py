@@ -31,6 +31,7 @@ class Faults:
     """The fault state of each region, changed by the scenario while the drill runs."""
 
     regions: dict[str, RegionFaults] = field(default_factory=dict)
+    cut_links: set[frozenset[str]] = field(default_factory=set)  # region pairs that cannot reach each other
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def of(self, region: str) -> RegionFaults:
@@ -47,6 +48,32 @@ class Faults:
 
     def api_reachable(self, region: str) -> bool:
         return not self.of(region).dark
+
+    def cut_link(self, first: str, second: str, *, cut: bool = True) -> None:
+        """Partition (or, with ``cut=False``, heal) the network between ``first`` and
+        ``second`` only; each stays reachable from everywhere else (Route 53's checkers, the
+        witness region, users)."""
+        if first == second:
+            raise ValueError(f"a region cannot be cut from itself ({first})")
+        with self._lock:
+            if cut:
+                self.cut_links.add(frozenset((first, second)))
+            else:
+                self.cut_links.discard(frozenset((first, second)))
+
+    @property
+    def link_cut(self) -> bool:
+        """Whether any link is cut (a partition is in progress)."""
+        with self._lock:
+            return bool(self.cut_links)
+
+    def link_up(self, from_region: str, to_region: str) -> bool:
+        """Whether a call from ``from_region`` can reach ``to_region`` over the network: a
+        region always reaches itself, and any other region unless that link is cut. Global
+        services (Route 53's checkers and DNS) and the witness region are reached from both
+        sides of a cut pair; Route 53's control plane lives in us-east-1 and is not global."""
+        with self._lock:
+            return from_region == to_region or frozenset((from_region, to_region)) not in self.cut_links
 
     def database_reachable(self, region: str) -> bool:
         faults = self.of(region)

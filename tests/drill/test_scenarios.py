@@ -91,3 +91,30 @@ def test_switchover_loses_nothing_while_writes_flow(reports: dict[str, DrillRepo
     data = reports["switchover"].data
     assert data.acknowledged_writes > 0
     assert data.lost_writes == 0
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_scenario_reports_its_writers_over_time(environment: str, name: str) -> None:
+    # GIVEN any scenario's report  THEN the never-two-writers history was sampled and checked
+    report = scenario_reports(environment)[name]
+    assert report.invariant.samples > 10
+    assert report.writers, "the history starts with the steady state"
+    assert report.writers[0].active_regions == [report.primary_region]
+    assert any(item.name.startswith("never two writers") for item in report.expectations)
+    assert report.data.lost_before_fault + report.data.lost_after_fault == report.data.lost_writes
+
+
+def test_partition_keeps_one_writer_on_the_primary(reports: dict[str, DrillReport]) -> None:
+    report = reports["partition"]
+    assert report.measured.runbook_runs == 0
+    assert {tuple(change.accepting_databases) for change in report.writers} == {(report.primary_region,)}
+
+
+def test_old_primary_returns_reports_the_engine_level_window(reports: dict[str, DrillReport]) -> None:
+    # the returning old primary is writable at the engine level until its reconciler fences it,
+    # and the report says so, while no client could get a write acknowledged by it
+    invariant = reports["old-primary-returns"].invariant
+    assert invariant.max_accepting_databases == 1
+    assert invariant.max_writable_databases == 2
+    assert invariant.two_engines_writable_seconds > 0
