@@ -688,12 +688,41 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
                 timeline.mark("decision: fail over", now, "; ".join(outcome.get("reasons", []))[:200])
                 recording.decision_evaluation_started = evaluation_started
                 progress(f"t+{now - timeline.origin:.3f} s  decision: fail over")
+            if arn is None and _recommended(drill, scenario, outcome) and not started:
+                arn = _start_recommended_failover(drill, runbook, recording)
             if arn and arn not in started:
                 started.add(arn)
                 recording.offsets[arn.rsplit(":", 1)[-1]] = drill.clock() - time.time()
                 timeline.mark("runbook started", now, arn.rsplit(":", 1)[-1])
                 recording.reports.append(_follow(drill, runbook, arn, timeline))
     return notified
+
+
+def _recommended(drill: Drill, scenario: Scenario, outcome: dict[str, Any]) -> bool:
+    """Manual mode: the monitor recommended a failover to a human who, in this scenario, acts on it."""
+    return (
+        drill.config.mode == "manual"
+        and scenario.operator_follows_recommendation
+        and outcome.get("decision") == Decision.FAIL_OVER
+        and bool(outcome.get("notified"))
+    )
+
+
+def _start_recommended_failover(drill: Drill, runbook: LocalRunbook, recording: Recording) -> str:
+    """Start the failover the recommendation asked for, as ``switchyard failover`` would: in
+    the standby's runbook, requested by the drill (approved later by another person)."""
+    standby = drill.config.regions.standby
+    request = RunbookInput(
+        action=Action.FAILOVER,
+        target_region=standby,
+        reason="drill: acting on the monitor's failover recommendation",
+        incident_id="DRILL-RECOMMENDED",
+        requested_by="switchyard-drill",
+    )
+    recording.last_request_at = drill.clock()
+    recording.timeline.mark("failover requested", recording.last_request_at, "on the monitor's recommendation")
+    with override_deps(drill.deps[standby]):
+        return runbook.start(request.model_dump(mode="json"), name="failover-DRILL-RECOMMENDED")
 
 
 def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook], recording: Recording) -> None:

@@ -272,6 +272,9 @@ class Scenario:
     concurrent_starts: tuple[tuple[Literal["primary", "standby"], str], ...] = ()
     stale_client: bool = False  # a client keeps writing straight to the primary from the fault on
     failback_attempt: bool = False  # afterwards, rebuild the old primary and try a failback
+    # manual mode: the on-call operator acts on the monitor's recommendation (starts the
+    # failover as runbooks/manual-failover.md says), so the rest of the scenario runs too
+    operator_follows_recommendation: bool = False
 
     @property
     def automatic(self) -> bool:
@@ -373,9 +376,20 @@ SCENARIOS: dict[str, Scenario] = {
                 failback_refused_until_acknowledged,
                 loss_within_rpo_budget,
             ),
+            manual_mode_checks=(
+                human_notified,
+                failed_over_once,
+                active_on("standby"),
+                stale_writes_refused,
+                old_primary_database_fenced,
+                old_primary_snapshot_recorded,
+                failback_refused_until_acknowledged,
+                loss_within_rpo_budget,
+            ),
             ticks=OLD_PRIMARY_RETURNS_AT_TICK + 4,
             stale_client=True,
             failback_attempt=True,
+            operator_follows_recommendation=True,
         ),
     )
 }
