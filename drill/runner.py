@@ -698,6 +698,20 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
     return notified
 
 
+DRILL_REQUESTER = "switchyard-drill"  # the operator the drill plays; never its approver (DRILL_APPROVER)
+
+
+def drill_request(action: Action, target_region: str, reason: str, incident_id: str) -> RunbookInput:
+    """A runbook request as the drill's operator makes it with the CLI."""
+    return RunbookInput(
+        action=action,
+        target_region=target_region,
+        reason=reason,
+        incident_id=incident_id,
+        requested_by=DRILL_REQUESTER,
+    )
+
+
 def _recommended(drill: Drill, scenario: Scenario, outcome: dict[str, Any]) -> bool:
     """Manual mode: the monitor recommended a failover to a human who, in this scenario, acts on it."""
     return (
@@ -712,12 +726,8 @@ def _start_recommended_failover(drill: Drill, runbook: LocalRunbook, recording: 
     """Start the failover the recommendation asked for, as ``switchyard failover`` would: in
     the standby's runbook, requested by the drill (approved later by another person)."""
     standby = drill.config.regions.standby
-    request = RunbookInput(
-        action=Action.FAILOVER,
-        target_region=standby,
-        reason="drill: acting on the monitor's failover recommendation",
-        incident_id="DRILL-RECOMMENDED",
-        requested_by="switchyard-drill",
+    request = drill_request(
+        Action.FAILOVER, standby, "drill: acting on the monitor's failover recommendation", "DRILL-RECOMMENDED"
     )
     recording.last_request_at = drill.clock()
     recording.timeline.mark("failover requested", recording.last_request_at, "on the monitor's recommendation")
@@ -733,13 +743,7 @@ def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook
         if action is Action.FAILBACK:
             _rejoin_old_primary(drill)
         drill.background()  # an operator acts seconds later: the previous run's writes have replicated
-        request = RunbookInput(
-            action=action,
-            target_region=target,
-            reason=f"drill: {scenario.name}",
-            incident_id=f"DRILL-{number}",
-            requested_by="switchyard-drill",
-        )
+        request = drill_request(action, target, f"drill: {scenario.name}", f"DRILL-{number}")
         name = f"{action.value}-DRILL-{number}"
         runbook = runbooks[target]
         with override_deps(drill.deps[target]):
@@ -759,13 +763,7 @@ def _concurrent_operators(
     config = drill.config
     action = scenario.operator_actions[0]
     target = config.regions.primary if action is Action.FAILBACK else config.regions.standby
-    request = RunbookInput(
-        action=action,
-        target_region=target,
-        reason=f"drill: {scenario.name}",
-        incident_id="INC-42",
-        requested_by="switchyard-drill",
-    ).model_dump(mode="json")
+    request = drill_request(action, target, f"drill: {scenario.name}", "INC-42").model_dump(mode="json")
     starts = [
         (runbooks[config.regions.primary if role == "primary" else target], name)
         for role, name in scenario.concurrent_starts
@@ -806,12 +804,8 @@ def _attempt_failback(drill: Drill, runbook: LocalRunbook, recording: Recording)
     writes the failover lost. The run must refuse it."""
     _rejoin_old_primary(drill)
     primary = drill.config.regions.primary
-    request = RunbookInput(
-        action=Action.FAILBACK,
-        target_region=primary,
-        reason="drill: failback before the lost writes are acknowledged",
-        incident_id="DRILL-FAILBACK",
-        requested_by="switchyard-drill",
+    request = drill_request(
+        Action.FAILBACK, primary, "drill: failback before the lost writes are acknowledged", "DRILL-FAILBACK"
     )
     name = "failback-DRILL-FAILBACK"
     recording.offsets[name] = drill.clock() - time.time()

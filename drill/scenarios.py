@@ -256,6 +256,17 @@ def _primary_dark_then_back(faults: Faults, config: EnvironmentConfig, tick: int
     faults.set(config.regions.primary, dark=tick < OLD_PRIMARY_RETURNS_AT_TICK)
 
 
+OLD_PRIMARY_RETURNS_CHECKS: tuple[Check, ...] = (
+    failed_over_once,
+    active_on("standby"),
+    stale_writes_refused,
+    old_primary_database_fenced,
+    old_primary_snapshot_recorded,
+    failback_refused_until_acknowledged,
+    loss_within_rpo_budget,
+)
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -367,25 +378,8 @@ SCENARIOS: dict[str, Scenario] = {
             "the primary goes dark, the standby takes over (data-losing), then the primary comes back while a "
             "client with a cached DNS answer keeps writing to it; then a failback is tried",
             _primary_dark_then_back,
-            (
-                failed_over_once,
-                active_on("standby"),
-                stale_writes_refused,
-                old_primary_database_fenced,
-                old_primary_snapshot_recorded,
-                failback_refused_until_acknowledged,
-                loss_within_rpo_budget,
-            ),
-            manual_mode_checks=(
-                human_notified,
-                failed_over_once,
-                active_on("standby"),
-                stale_writes_refused,
-                old_primary_database_fenced,
-                old_primary_snapshot_recorded,
-                failback_refused_until_acknowledged,
-                loss_within_rpo_budget,
-            ),
+            OLD_PRIMARY_RETURNS_CHECKS,
+            manual_mode_checks=(human_notified, *OLD_PRIMARY_RETURNS_CHECKS),
             ticks=OLD_PRIMARY_RETURNS_AT_TICK + 4,
             stale_client=True,
             failback_attempt=True,
