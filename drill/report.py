@@ -290,14 +290,24 @@ def _draw_phases(ax: Any, report: DrillReport) -> None:
     ax.set_xlabel("seconds after the fault or request (drill clock: evaluation waits skipped, runbook in real time)")
 
 
+def writer_spans(writers: list[WriterChange], end: float) -> list[tuple[WriterChange, float, float]]:
+    """Each writer state from the fault (t = 0) on, with the span it held: (state, from, until).
+    The state in effect at the fault is the last change before it; no change at all is no span."""
+    before = [change for change in writers if change.at_seconds < 0]
+    changes = [change for change in writers if change.at_seconds >= 0]
+    if before and (not changes or changes[0].at_seconds > 0):
+        changes.insert(0, before[-1].model_copy(update={"at_seconds": 0.0}))
+    untils = [change.at_seconds for change in changes[1:]] + [end]
+    return [(change, change.at_seconds, until) for change, until in zip(changes, untils, strict=False)]
+
+
 def _shade_two_writers(ax: Any, report: DrillReport, end: float) -> None:
     """Shade in red when two databases accepted writes, in grey when two engines were writable."""
-    changes = [change for change in report.writers if change.at_seconds >= 0]
-    for change, until in zip(changes, [c.at_seconds for c in changes[1:]] + [end], strict=True):
+    for change, start, until in writer_spans(report.writers, end):
         if len(change.accepting_databases) > 1:
-            ax.axvspan(change.at_seconds, until, color="red", alpha=0.3)
+            ax.axvspan(start, until, color="red", alpha=0.3)
         elif len(change.writable_databases) > 1:
-            ax.axvspan(change.at_seconds, until, color="grey", alpha=0.2)
+            ax.axvspan(start, until, color="grey", alpha=0.2)
     verdict = "never two writers" if report.invariant.passed else "TWO WRITERS (red)"
     verdict += "; grey: a second engine writable, its app tier refusing"
     ax.text(0.99, 0.02, verdict, transform=ax.transAxes, ha="right", fontsize=8)

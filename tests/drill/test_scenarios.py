@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import functools
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
 
-from drill.report import SCHEMA_PATH, DrillReport
+from drill.report import SCHEMA_PATH, DrillReport, write_reports
 from drill.runner import run_scenario
 from drill.scenarios import SCENARIOS
 from switchyard.config import load_environment
@@ -55,6 +56,16 @@ def test_no_call_of_the_scenario_is_denied_by_its_functions_policy(environment: 
 def test_report_validates_against_the_committed_schema(environment: str, name: str) -> None:
     document = json.loads(scenario_reports(environment)[name].model_dump_json())
     jsonschema.validate(document, json.loads(SCHEMA_PATH.read_text()))
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_report_is_written_and_drawn(environment: str, name: str, tmp_path: Path) -> None:
+    # GIVEN the scenario's report  WHEN written as `make drill` writes it (JSON, Markdown, PNG)
+    written = write_reports(scenario_reports(environment)[name], tmp_path)
+    # THEN every file exists and is not empty
+    assert written, "no report written"
+    assert all(path.stat().st_size > 0 for path in written.values()), written
 
 
 def test_region_outage_timeline_is_ordered_and_consistent(reports: dict[str, DrillReport]) -> None:
