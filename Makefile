@@ -8,7 +8,7 @@ ENV ?= dev
 SCENARIO ?= region-outage
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: drill test lint typecheck unit synth bench clean setup
+.PHONY: drill test lint typecheck unit suite synth bench clean setup
 
 setup: $(VENV)/.installed $(CDK)
 
@@ -25,7 +25,7 @@ $(CDK): package.json package-lock.json
 drill: setup  ## run the local game day (make drill SCENARIO=... ENV=...)
 	$(BIN)/python -m drill --env $(ENV) --scenario $(SCENARIO)
 
-test: setup lint typecheck unit  ## everything CI runs
+test: setup lint typecheck suite  ## everything CI runs
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -34,8 +34,11 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy $$(ls -d lambdas/switchyard stacks drill bench switchyard_cli app.py 2>/dev/null)
 
-unit: setup
+suite: setup  ## every test: unit, controller on moto, state machine, stacks, drill
 	$(BIN)/pytest
+
+unit: $(VENV)/.installed  ## the fast tier: pure logic and fakes, no moto, CDK or drill (under 30 s)
+	SWITCHYARD_UNIT_TIER=1 $(BIN)/pytest -q tests/unit
 
 synth: setup  ## cdk synth one environment into cdk.out
 	$(CDK) synth -c env=$(ENV) --quiet

@@ -13,9 +13,27 @@ construction - the point is to count which acknowledged writes survive a failove
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _announces_change(method: Method) -> Method:
+    """After ``method`` (which may change which database can take writes), tell the listeners
+    (the invariant checker samples the world on every such change, outside the lock)."""
+
+    @functools.wraps(method)
+    def wrapper(self: ReplicatedDatabase, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        for listener in list(self.change_listeners):
+            listener()
+        return result
+
+    return wrapper  # type: ignore[return-value]
 
 
 class WriteRejectedError(RuntimeError):
@@ -78,6 +96,7 @@ class ReplicatedDatabase:
         self.snapshots: dict[str, dict[int, float]] = {}  # snapshot name -> the store's applied writes then
         self.last_known_lag_seconds: float | None = 0.0  # measured while both sides were reachable
         self.acknowledged_writes: list[AcknowledgedWrite] = []  # every write any store acknowledged
+        self.change_listeners: list[Callable[[], None]] = []  # called after fence/stop/promote/...
 
     # -- the application's view -------------------------------------------------------
     def write(self, sequence: int, *, region: str) -> None:
@@ -144,6 +163,7 @@ class ReplicatedDatabase:
         with self._lock:
             self._apply(until=float("inf"))
 
+    @_announces_change
     def fence(self, region: str) -> bool:
         """Stop ``region`` taking writes; False when it cannot be reached."""
         with self._lock:
@@ -154,6 +174,7 @@ class ReplicatedDatabase:
             store.writable = False
             return True
 
+    @_announces_change
     def stop(self, region: str) -> None:
         """The control plane stopped (RDS StopDBInstance) or demoted (Aurora) ``region``'s
         database: from now on it rejects writes. Unlike :meth:`fence` it needs no data-plane
@@ -175,6 +196,7 @@ class ReplicatedDatabase:
             kept = self.snapshots.get(name, {})
             return sorted(sequence for sequence in sequences if sequence in kept)
 
+    @_announces_change
     def promote(self, region: str) -> None:
         """Make ``region`` the writer. Writes still in flight from the old writer are lost."""
         with self._lock:
@@ -187,6 +209,7 @@ class ReplicatedDatabase:
             store.fenced = False
             self._writer = region
 
+    @_announces_change
     def switch_over(self, region: str) -> None:
         """Aurora's global switchover (``SwitchoverGlobalCluster``), as AWS documents it: the
         current writer is demoted to read-only, every secondary is synchronized with it, and
@@ -206,6 +229,7 @@ class ReplicatedDatabase:
             self._replicating = True
             self._in_flight = []
 
+    @_announces_change
     def rejoin_as_replica(self, region: str) -> None:
         """Failback preparation: ``region`` is rebuilt as a replica of the current writer."""
         with self._lock:
@@ -220,6 +244,7 @@ class ReplicatedDatabase:
             self._in_flight = []
 
     # -- fault injection -----------------------------------------------------------------
+    @_announces_change
     def set_reachable(self, region: str, reachable: bool) -> None:
         with self._lock:
             self.stores[region].reachable = reachable

@@ -28,9 +28,10 @@ recovery included:
     database replication flows from, the one the controller promoted last): a write taken
     by any other database is a write a failover will not carry.
 
-The history is sampled by the workload thread every few 5 ms ticks and after every
-change of the state table (the MRSC model calls back on each write); every acknowledged
-write is recorded by the data plane itself.
+The history is sampled by the workload thread every 10th 5 ms tick, and at once after
+every change of the state table (the MRSC model calls back on each write), of the faults,
+and of the data plane's writers (fence, stop, promote, switchover, rejoin call back);
+every acknowledged write is recorded by the data plane itself.
 """
 
 from __future__ import annotations

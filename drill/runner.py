@@ -95,7 +95,9 @@ class DrillError(RuntimeError):
 
 
 DEFAULT_REPLICATION_LAG_SECONDS = 0.2
-SAMPLE_EVERY_TICKS = 2  # the workload ticks every 5 ms; the invariant checker samples every other tick
+# the workload ticks every 5 ms; the invariant checker samples every 10th tick, and at once
+# after every change of the state table, of the faults and of the data plane's writers
+SAMPLE_EVERY_TICKS = 10
 PROMOTION_OPERATIONS = frozenset({"PromoteReadReplica", "SwitchoverGlobalCluster", "FailoverGlobalCluster"})
 FIRST_MUTATING_STEP = "fence"  # a run that never entered it changed nothing
 FOLLOW_TIMEOUT_SECONDS = 180.0
@@ -171,6 +173,7 @@ class Drill:
         self.workload = Workload(self.data, self.dns.resolve, self.faults, self.clock, accepts=self.dns.healthy)
         self.history = WriterHistory()
         self.strong_consistency.on_write(self.sample)
+        self.data.change_listeners.append(self.sample)
         self.alarms = AlarmEvaluator(config, self.faults, self.endpoint_url)
         self.deps = {region: self._deps(region) for region in config.regions.pair}
         self._probe_broken = False

@@ -37,6 +37,7 @@ from tests.operator_world import operator_world
 from tests.readme_commands import README, REPOSITORY_ROOT, ShownCommand, readme_commands, shown_commands
 
 QUICK_SECONDS = 60.0
+UNIT_TIER_SECONDS = 180.0  # the tier takes seconds; 2 shared cores under the whole suite can make it more
 SYNTH_SECONDS = 300.0
 DRILL_SECONDS = 600.0  # measured 18-41 s per drill; 2 shared cores can make it several times that
 CLI_FOLLOW_SECONDS = 300.0
@@ -200,6 +201,16 @@ def check_make_test(command: str, ws: Workspace) -> None:
         assert step in dry.stdout, f"make test no longer runs {step!r}:\n{dry.stdout}"
     ci = (REPOSITORY_ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(rf"^{re.escape(command)}$", ci, re.MULTILINE), ".ci/run does not run `make test`"
+
+
+def check_make_unit(command: str, ws: Workspace) -> None:
+    """Runs the fast tier: it passes, and its guard against moto, CDK and drill imports is on."""
+    dry = run(f"make -n {command.removeprefix('make ')}", ws.tmp)
+    assert "SWITCHYARD_UNIT_TIER=1" in dry.stdout, dry.stdout
+    assert "tests/unit" in dry.stdout, dry.stdout
+    result = run(command, ws.tmp, timeout=UNIT_TIER_SECONDS)
+    assert_succeeded(command, result)
+    assert re.search(r"\d+ passed", result.stdout), result.stdout[-2000:]
 
 
 def check_scenario_list(command: str, ws: Workspace) -> None:
@@ -387,6 +398,7 @@ FIVE_DRILLS = "runs five full region-outage drills plus timings: minutes, beyond
 COMMANDS: dict[str, Entry] = {
     "make drill": Entry("make-drill", check_drill_via_make, marks=(pytest.mark.drill,)),
     "make test": Entry("make-test", check_make_test, instead=RECURSES),
+    "make unit": Entry("make-unit", check_make_unit),
     "make drill SCENARIO=<name> ENV=<env>": Entry("make-drill-vars", check_drill_via_make, marks=(pytest.mark.drill,)),
     ".venv/bin/python -m drill --list": Entry("drill-list", check_scenario_list),
     "--scenario all": Entry(

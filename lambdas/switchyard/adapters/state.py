@@ -63,6 +63,34 @@ class LockRecord:
     acquired_at: str
     released_at: str | None = None
 
+    @classmethod
+    def from_values(cls, item: dict[str, Any]) -> LockRecord:
+        """The lock item's plain values (``from_item``) as a record."""
+        return cls(
+            holder=item["holder"],
+            epoch=int(item["epoch"]),
+            held=bool(item["held"]),
+            acquired_at=item["acquired_at"],
+            released_at=item.get("released_at"),
+        )
+
+    def as_values(self) -> dict[str, Any]:
+        """The lock item's attributes (``pk`` aside) as plain values."""
+        return {"holder": self.holder, "epoch": self.epoch, "held": self.held, "acquired_at": self.acquired_at}
+
+
+def lock_to_take(current: LockRecord | None, *, holder: str, now: str, min_epoch: int) -> LockRecord:
+    """The lock's rules, before the conditional write: ``holder`` already holding it gets its
+    own record back (a re-run keeps its epoch); another holder's lock is refused
+    (``LockHeldError``); a released or missing lock is taken at the next epoch, at least
+    ``min_epoch`` + 1."""
+    if current is not None and current.holder == holder:
+        return current
+    if current is not None and current.held:
+        raise LockHeldError(current.holder, current.epoch)
+    epoch = max(current.epoch if current else 0, min_epoch) + 1
+    return LockRecord(holder=holder, epoch=epoch, held=True, acquired_at=now)
+
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
@@ -74,7 +102,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _to_item(values: dict[str, Any]) -> dict[str, Any]:
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """Plain values as a DynamoDB item (floats as Decimal, None attributes left out)."""
+
     def encode(value: Any) -> Any:
         if isinstance(value, float):
             return Decimal(str(value))
@@ -87,7 +117,8 @@ def _to_item(values: dict[str, Any]) -> dict[str, Any]:
     return {key: _SERIALIZER.serialize(encode(value)) for key, value in values.items() if value is not None}
 
 
-def _from_item(item: dict[str, Any]) -> dict[str, Any]:
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as plain values (the inverse of :func:`to_item`)."""
     return {key: _plain(_DESERIALIZER.deserialize(value)) for key, value in item.items()}
 
 
@@ -176,11 +207,11 @@ class DynamoStateStore:
     def _get(self, region: str, key: str, *, best_effort: bool = False) -> dict[str, Any] | None:
         dynamodb, table = self._table(region, best_effort=best_effort)
         item = dynamodb.get_item(TableName=table, Key={KEY: {"S": key}}, ConsistentRead=True).get("Item")
-        return _from_item(item) if item else None
+        return from_item(item) if item else None
 
     def _put(self, region: str, values: dict[str, Any], *, condition: str | None = None, **expression: Any) -> bool:
         dynamodb, table = self._table(region)
-        kwargs: dict[str, Any] = {"TableName": table, "Item": _to_item(values)}
+        kwargs: dict[str, Any] = {"TableName": table, "Item": to_item(values)}
         if condition:
             kwargs["ConditionExpression"] = condition
             kwargs.update(expression)
@@ -212,24 +243,14 @@ class DynamoStateStore:
     # -- lock --------------------------------------------------------------------------
     def read_lock(self, region: str, *, best_effort: bool = False) -> LockRecord | None:
         item = self._get(region, self._names.lock_key, best_effort=best_effort)
-        if item is None:
-            return None
-        return LockRecord(
-            holder=item["holder"],
-            epoch=int(item["epoch"]),
-            held=bool(item["held"]),
-            acquired_at=item["acquired_at"],
-            released_at=item.get("released_at"),
-        )
+        return LockRecord.from_values(item) if item is not None else None
 
     def acquire_lock(self, region: str, *, holder: str, now: str, min_epoch: int) -> LockRecord:
         current = self.read_lock(region)
-        if current is not None and current.holder == holder:
-            return current  # idempotent: the same run re-acquiring gets its epoch back
-        if current is not None and current.held:
-            raise LockHeldError(current.holder, current.epoch)
-        epoch = max(current.epoch if current else 0, min_epoch) + 1
-        record = LockRecord(holder=holder, epoch=epoch, held=True, acquired_at=now)
+        record = lock_to_take(current, holder=holder, now=now, min_epoch=min_epoch)
+        if record is current:
+            return record  # idempotent: the same run re-acquiring gets its epoch back
+        epoch = record.epoch
         if current is None:
             condition = "attribute_not_exists(#pk)"
             names = {"#pk": KEY}
@@ -243,7 +264,7 @@ class DynamoStateStore:
             expression["ExpressionAttributeValues"] = values
         written = self._put(
             region,
-            {KEY: self._names.lock_key, "holder": holder, "epoch": epoch, "held": True, "acquired_at": now},
+            {KEY: self._names.lock_key, **record.as_values()},
             condition=condition,
             **expression,
         )
