@@ -48,6 +48,7 @@ from switchyard.adapters.state import (
     MEMORY_VERSION,
     PROMOTION_REFUSED,
     LockRecord,
+    LostWritesUpdates,
     StateStore,
     from_item,
     lock_to_take,
@@ -119,7 +120,7 @@ class _Regions:
 # -- the state table ---------------------------------------------------------------------
 
 
-class FakeStateStore(_Regions):
+class FakeStateStore(_Regions, LostWritesUpdates):
     """Stands in for ``DynamoStateStore``: one dict per region (that region's replica of the
     global table), items keyed by the same partition keys, written with the same conditions.
 
@@ -263,13 +264,6 @@ class FakeStateStore(_Regions):
             return False  # condition: attribute_exists(pk) AND attribute_not_exists(<attribute>)
         self._put(region, {**stored, **values})
         return True
-
-    def record_lost_writes_snapshot(self, region: str, *, epoch: int, snapshot: str, at: str) -> bool:
-        return self._update_once(region, epoch, attribute="snapshot", values={"snapshot": snapshot, "snapshot_at": at})
-
-    def acknowledge_lost_writes(self, region: str, *, epoch: int, by: str, at: str, note: str) -> bool:
-        values = {"acknowledged_by": by, "acknowledged_at": at, "note": note}
-        return self._update_once(region, epoch, attribute="acknowledged_by", values=values)
 
     # -- monitor triggers ---------------------------------------------------------------
     def record_trigger(self, region: str, *, event_id: str, record: dict[str, Any], at: str) -> bool:

@@ -194,7 +194,22 @@ class StateStore(Protocol):
         ...
 
 
-class DynamoStateStore:
+class LostWritesUpdates:
+    """The lost-writes record's two set-once updates, over a store's ``_update_once``
+    (the record must exist and ``attribute`` must not be set yet; False otherwise)."""
+
+    def _update_once(self, region: str, epoch: int, *, attribute: str, values: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def record_lost_writes_snapshot(self, region: str, *, epoch: int, snapshot: str, at: str) -> bool:
+        return self._update_once(region, epoch, attribute="snapshot", values={"snapshot": snapshot, "snapshot_at": at})
+
+    def acknowledge_lost_writes(self, region: str, *, epoch: int, by: str, at: str, note: str) -> bool:
+        values = {"acknowledged_by": by, "acknowledged_at": at, "note": note}
+        return self._update_once(region, epoch, attribute="acknowledged_by", values=values)
+
+
+class DynamoStateStore(LostWritesUpdates):
     """The state table through the low-level DynamoDB client (consistent reads)."""
 
     def __init__(self, config: EnvironmentConfig, clients: ClientFactory) -> None:
@@ -394,13 +409,6 @@ class DynamoStateStore:
                 return False
             raise
         return True
-
-    def record_lost_writes_snapshot(self, region: str, *, epoch: int, snapshot: str, at: str) -> bool:
-        return self._update_once(region, epoch, attribute="snapshot", values={"snapshot": snapshot, "snapshot_at": at})
-
-    def acknowledge_lost_writes(self, region: str, *, epoch: int, by: str, at: str, note: str) -> bool:
-        values = {"acknowledged_by": by, "acknowledged_at": at, "note": note}
-        return self._update_once(region, epoch, attribute="acknowledged_by", values=values)
 
     # -- monitor triggers ------------------------------------------------------------------
     def record_trigger(self, region: str, *, event_id: str, record: dict[str, Any], at: str) -> bool:
