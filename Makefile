@@ -32,7 +32,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(BIN)/mypy $$(ls -d lambdas/switchyard stacks drill bench switchyard_cli app.py 2>/dev/null)
+	$(BIN)/mypy $$(ls -d lambdas/switchyard stacks drill bench switchyard_cli switchyard_sim app.py 2>/dev/null)
 
 suite: setup  ## every test: unit, controller on moto, state machine, stacks, drill
 	$(BIN)/pytest

@@ -1,10 +1,8 @@
 """``python -m bench``: print Switchyard's benchmark numbers (README "Benchmarks").
 
-- controller overhead in the region-outage drill: from the start of the monitor
-  evaluation that decided to fail over to the runbook's first mutating AWS call, and
-  from the first mutating call to the last (median of several runs; moto answers
-  instantly, so this is the controller's own time);
-- the runbook's projected critical path against a strictly sequential runbook;
+- RTO in production time (bench.rto): each automatic scenario ``--runs`` times (default
+  200) in both environments, with every AWS duration drawn from the latency model, and
+  again with promotions 3x slower; written to ``reports/bench.json`` and printed as a table;
 - cold import time of every handler module in a fresh interpreter, and the Lambda asset size;
 - ``cdk synth`` time for one environment (when the CDK CLI is installed);
 - health evaluation of N = 1, 100, 1000 cells: time and GetMetricData calls.
@@ -33,12 +31,8 @@ logging.getLogger("werkzeug").setLevel(logging.ERROR)
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from drill.latency import load_model, project  # noqa: E402
-from drill.runner import Drill, Recording, run_scenario  # noqa: E402
-from drill.scenarios import SCENARIOS  # noqa: E402
+from bench import rto  # noqa: E402
 from switchyard.adapters.metric_batch import CellMetric, latest_values  # noqa: E402
-from switchyard.config import load_environment  # noqa: E402
-from switchyard.contract import STEP_NAMES  # noqa: E402
 from switchyard.retry import ApiCallLog, ClientFactory  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,38 +42,6 @@ HANDLER_MODULES = (
     "switchyard.handlers.traffic_switch",
     "switchyard.handlers.reconciler",
 )
-
-
-def controller_overhead(runs: int) -> dict[str, float]:
-    config = load_environment("dev")
-    to_first: list[float] = []
-    first_to_last: list[float] = []
-
-    def observe(drill: Drill, recording: Recording) -> None:
-        started = recording.decision_evaluation_started
-        mutating = [at for at, call in drill.call_log.timed if call.mutating and call.step in STEP_NAMES]
-        if started is None or not mutating:
-            raise RuntimeError("the drill did not fail over: no overhead to measure")
-        to_first.append(min(mutating) - started)
-        first_to_last.append(max(mutating) - min(mutating))
-
-    for _ in range(runs):
-        run_scenario(config, SCENARIOS["region-outage"], observe=observe)
-    return {
-        "decision to first mutating call (s, median)": statistics.median(to_first),
-        "first to last mutating call (s, median)": statistics.median(first_to_last),
-    }
-
-
-def critical_path() -> dict[str, float]:
-    numbers = {}
-    for env in ("dev", "prod"):
-        config = load_environment(env)
-        projection = project(load_model(), config, monitor_detection_seconds=0, primary_reachable=False)
-        numbers[f"{env} ({config.database.engine}) runbook critical path (s)"] = projection.runbook_seconds
-        numbers[f"{env} sequential runbook (s)"] = projection.sequential_runbook_seconds
-        numbers[f"{env} sequential / critical path"] = round(projection.parallel_speedup, 2)
-    return numbers
 
 
 def cold_imports(repeats: int) -> dict[str, float]:
@@ -150,12 +112,21 @@ def health_evaluation() -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--runs", type=int, default=5, help="drill runs for the overhead median (default 5)")
+    parser.add_argument("--runs", type=int, default=200, help="simulated runs per scenario (default 200)")
+    parser.add_argument("--rto-only", action="store_true", help="only the RTO benchmark (no imports, moto, synth)")
     parser.add_argument("--skip-synth", action="store_true", help="do not time cdk synth")
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    started = time.perf_counter()
+    entries = rto.measure(args.runs)
+    rto.write(entries)
+    print(f"RTO in production time ({args.runs} simulated runs each, {time.perf_counter() - started:.0f} s)")
+    print(f"written to {rto.BENCH_JSON}\n")
+    print(rto.table(entries))
+    if args.rto_only:
+        return 0
     sections = {
-        "Controller overhead (region-outage drill, moto)": lambda: controller_overhead(args.runs),
-        "Runbook critical path vs sequential (latency model)": critical_path,
         "Handlers": lambda: cold_imports(5),
         "Health evaluation (moto, in-process)": health_evaluation,
     }

@@ -25,7 +25,10 @@ DEFAULT_REPORTS = Path("reports")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m drill",
-        description="Fail a region against an embedded AWS emulation and measure detection, RTO and RPO.",
+        description=(
+            "Fail a region against an embedded AWS emulation and measure detection, RTO and RPO; for the "
+            "scenarios the production-time simulation models, report the production timeline and RTO too."
+        ),
     )
     parser.add_argument("--env", default="dev", help="environment in config/<env>.toml (default: dev)")
     parser.add_argument(

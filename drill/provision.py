@@ -235,7 +235,7 @@ def _alarms(config: EnvironmentConfig, region: str, endpoint_url: str | None) ->
             Namespace=STAND_IN_ALARM_NAMESPACE,
             MetricName=spec.key,
             Statistic="Maximum",
-            Period=config.detection.evaluation_interval_seconds,
+            Period=config.detection.alarm_period_seconds,  # >= 60 s, as the stacks' (standard resolution)
             EvaluationPeriods=1,
             Threshold=1.0,
             ComparisonOperator="GreaterThanOrEqualToThreshold",

@@ -16,8 +16,18 @@
 4. Measure: detection, decision, each step's start/end, when traffic answered from the
    new region, acknowledged writes lost (before and after the fault), AWS calls per step,
    and who could serve and write over the whole run (drill.invariants: never two
-   writers, an expectation of every scenario); then project production timings from the
-   latency model.
+   writers, an expectation of every scenario).
+5. The production timeline: for a scenario the production-time simulation models
+   (``switchyard_sim.timeline.SIM_SCENARIOS``), one run of it with a fixed seed on the
+   environment as configured (the real monitor, step handlers and runbook ASL on a
+   simulated clock, every AWS duration drawn from ``drill/latency_model.toml``): detection,
+   decision, each step, flip, traffic moved, database writable, in production seconds.
+   Other scenarios have none, and the report says so.
+
+The moto run never sleeps out the runbook's Wait states (its poll loops): each one
+advances the drill clock instead (drill.stepfunctions). Step timings in the report are
+moto's history (wall clock), so a Wait's skipped seconds show on the drill clock's events,
+not between the steps.
 """
 
 from __future__ import annotations
@@ -47,7 +57,6 @@ from drill.dataplane import ReplicatedDatabase
 from drill.emulation import ModelledStrongConsistency, moto_server
 from drill.invariants import InvariantVerdict, WriterHistory, WriterSample
 from drill.invariants import check as check_invariant
-from drill.latency import load_model, project
 from drill.policy_check import check_calls
 from drill.provision import provision
 from drill.report import (
@@ -57,7 +66,8 @@ from drill.report import (
     InvariantSummary,
     Measured,
     PolicyCheckSummary,
-    Projected,
+    Production,
+    ProductionStep,
     StepTiming,
     TimelineEvent,
     WriterChange,
@@ -86,6 +96,8 @@ from switchyard.model import Action, Decision, DesiredState, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, RetryPolicy
 from switchyard.runbook_state import Approval
 from switchyard_cli.executions import PendingApproval, execution_history, pending_approval
+from switchyard_sim.latency import load_model
+from switchyard_sim.timeline import SIM_SCENARIOS, RunResult, simulate
 
 Progress = Callable[[str], None]
 
@@ -101,7 +113,9 @@ SAMPLE_EVERY_TICKS = 10
 PROMOTION_OPERATIONS = frozenset({"PromoteReadReplica", "SwitchoverGlobalCluster", "FailoverGlobalCluster"})
 FIRST_MUTATING_STEP = "fence"  # a run that never entered it changed nothing
 FOLLOW_TIMEOUT_SECONDS = 180.0
+DRILL_EVALUATIONS_PER_MINUTE = 1  # see _automatic
 STEADY_STATE_EVALUATIONS = 2
+PRODUCTION_SEED = 1  # one fixed draw of the latency model: the same report for the same tree
 QUIET_ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "WARNING",
     "POWERTOOLS_METRICS_DISABLED": "true",
@@ -284,17 +298,21 @@ class Drill:
         return mock.patch.object(stepfunctions, "_import_handler", regional)
 
     # -- running ------------------------------------------------------------------------
-    def evaluate_monitors(self) -> list[dict[str, Any]]:
-        """One scheduled minute of each reachable region's controller: the reconciler's
-        constant work (which also writes the region's heartbeat), then the monitor."""
+    def evaluate_monitors(self, *, reconcile: bool = True) -> list[dict[str, Any]]:
+        """One evaluation interval of each reachable region's controller: the reconciler's
+        constant work when ``reconcile`` (it runs once a minute, the first evaluation of each
+        minute), then one evaluation of the monitor (``single_evaluation``: in AWS one
+        scheduled invocation runs a minute of them; here the caller ticks the clock per
+        evaluation). Both write the region's heartbeat."""
         reachable = [region for region in self.config.regions.pair if self.faults.api_reachable(region)]
-        for region in reachable:  # a dark region's controller cannot run
+        for region in reachable if reconcile else ():  # a dark region's controller cannot run
             reconciler.handler(_scheduled_event(self.config, region), _context(region), deps=self.deps[region])
         self.background()  # the heartbeats replicate before the other region reads them
         outcomes = []
         for region in reachable:
             event = _scheduled_event(self.config, region)
-            outcomes.append({"region": region, **monitor.handler(event, _context(region), deps=self.deps[region])})
+            outcome = monitor.single_evaluation(event, _context(region), deps=self.deps[region])
+            outcomes.append({"region": region, **outcome})
         return outcomes
 
 
@@ -379,11 +397,16 @@ def run_scenario(
     """Run ``scenario`` on ``config`` and return the report (nothing is written);
     ``observe`` sees the drill's internals once the run is over (the benchmark uses it)."""
     primary, standby = config.regions.pair
+    production = production_timeline(config, scenario)
     with ExitStack() as stack:
         stack.enter_context(scoped_environment(QUIET_ENVIRONMENT))
         endpoint = stack.enter_context(moto_server())
-        runbooks = {standby: stack.enter_context(local_runbook(config, standby, endpoint_url=endpoint))}
-        drill = Drill(config, scenario, endpoint, progress, replication_lag_seconds=replication_lag_seconds)
+        clock = DrillClock(datetime(2026, 1, 1, tzinfo=UTC))  # the runbook's Wait states advance it
+        session = local_runbook(config, standby, endpoint_url=endpoint, advance_clock=clock.advance)
+        runbooks = {standby: stack.enter_context(session)}
+        drill = Drill(
+            config, scenario, endpoint, progress, clock=clock, replication_lag_seconds=replication_lag_seconds
+        )
         progress(f"provisioning {config.name} ({config.database.engine}) in {primary} and {standby} on {endpoint}")
         provision(config, endpoint_url=endpoint)
         runbooks[standby].deploy()
@@ -399,7 +422,7 @@ def run_scenario(
             drill.clock.advance(config.detection.evaluation_interval_seconds)
             drill.evaluate_monitors()
         time.sleep(0.2)  # writes flowing and replicating before the fault
-        report = _run(drill, scenario, runbooks)
+        report = _run(drill, scenario, runbooks).model_copy(update={"production": production})
         if observe is not None:
             assert drill.recording is not None
             observe(drill, drill.recording)
@@ -493,7 +516,6 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
     policy_expectation, policy = _check_policies(config, drill.call_log)
     expectations.append(policy_expectation)
     detection = timeline.first("detected")
-    decision = timeline.first("decision: fail over")
     runbook_seconds = (steps[-1].end_seconds - steps[0].start_seconds) if steps else None
     rto = round(moved - (recording.last_request_at or origin), 3) if moved is not None else None
     return DrillReport(
@@ -523,7 +545,7 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
             runbook_runs=len(reports),
             api_calls=len(drill.call_log.snapshot()),
         ),
-        projected=_projection(config, scenario, decision, bool(reports)),
+        production=None,  # run_scenario adds it: a simulation, not this run
         policy=policy,
         invariant=_invariant_summary(verdict),
         writers=_writer_changes(drill.history.snapshot(), origin),
@@ -639,30 +661,40 @@ def _fenced_in_old_region(reports: list[ExecutionReport]) -> bool:
     return False
 
 
-def _projection(config: EnvironmentConfig, scenario: Scenario, decision: float | None, ran: bool) -> Projected | None:
-    if not ran:
+def production_timeline(config: EnvironmentConfig, scenario: Scenario) -> Production | None:
+    """``scenario`` on a simulated production clock, one run with :data:`PRODUCTION_SEED`,
+    the environment as configured (prod's manual mode included: what it shows is what a
+    human-less production run would do); None when the simulation does not model it."""
+    modelled = SIM_SCENARIOS.get(scenario.name)
+    if modelled is None:
         return None
-    projection = project(
-        load_model(),
-        config,
-        monitor_detection_seconds=decision or 0.0,
-        primary_reachable=not scenario.automatic or scenario.name == "database-outage",
-    )
-    if not scenario.automatic:
-        projection = type(projection)(
-            detection_seconds=0.0,
-            runbook_seconds=projection.runbook_seconds,
-            traffic_seconds=projection.traffic_seconds,
-            sequential_runbook_seconds=projection.sequential_runbook_seconds,
-            breakdown={**projection.breakdown, "signal_propagation": 0.0, "monitor_decision": 0.0},
-        )
-    return Projected(
-        detection_seconds=projection.detection_seconds,
-        runbook_seconds=projection.runbook_seconds,
-        traffic_seconds=projection.traffic_seconds,
-        rto_seconds=round(projection.rto_seconds, 1),
-        sequential_runbook_seconds=projection.sequential_runbook_seconds,
-        breakdown={key: round(value, 1) for key, value in projection.breakdown.items()},
+    return production_of(simulate(config, load_model(), modelled, PRODUCTION_SEED), mode=config.mode)
+
+
+def production_of(result: RunResult, *, mode: str) -> Production:
+    """The report's section from one simulated run (every time in seconds after the fault)."""
+    run = result.as_dict()
+    return Production(
+        seed=result.seed,
+        mode=mode,
+        floor_seconds=run["floor_s"],
+        detection_seconds=run["detected_s"],
+        decision_seconds=run["decided_s"],
+        runbook_started_seconds=run["runbook_started_s"],
+        runbook_ended_seconds=run["runbook_ended_s"],
+        runbook_status=result.runbook_status,
+        runbook_error=result.runbook_error,
+        flip_seconds=run["flipped_s"],
+        traffic_moved_seconds=run["traffic_moved_s"],
+        database_writable_seconds=run["database_writable_s"],
+        capacity_ready_seconds=run["capacity_ready_s"],
+        rto_seconds=run["rto_s"],
+        steps=[
+            ProductionStep(
+                state=step["state"], start_seconds=step["start_s"], end_seconds=step["end_s"], attempts=step["attempts"]
+            )
+            for step in run["steps"]
+        ],
     )
 
 
@@ -670,16 +702,26 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
     """Tick the monitors; wait for any runbook they start. Returns whether a human was notified."""
     config, progress = drill.config, drill.progress
     timeline = recording.timeline
-    interval = config.detection.evaluation_interval_seconds
+    # a scenario's tick is one scheduled minute (one monitor invocation): its faults change at
+    # the minute. The drill evaluates once a minute (DRILL_EVALUATIONS_PER_MINUTE), not at the
+    # production cadence: it checks what the controller does (expectations, never two
+    # writers, every call against IAM) against the emulation, where each evaluation costs
+    # real time; how long detection takes at the production cadence is the production
+    # timeline's to say (switchyard_sim, the report's ``production`` section)
+    per_minute = DRILL_EVALUATIONS_PER_MINUTE
+    interval = 60 // per_minute
     started: set[str] = set()
     notified = False
-    for tick in range(scenario.ticks):
+    for evaluation in range(scenario.ticks * per_minute):
+        tick, within_minute = divmod(evaluation, per_minute)
+        first_of_minute = within_minute == 0
         drill.clock.advance(interval)
-        scenario.inject(drill.faults, config, tick)
+        if first_of_minute:
+            scenario.inject(drill.faults, config, tick)
         drill.alarms.evaluate()
         drill.background()  # a sample right after the faults changed
         evaluation_started = time.monotonic()
-        for outcome in drill.evaluate_monitors():
+        for outcome in drill.evaluate_monitors(reconcile=first_of_minute):
             now = drill.clock()
             decision = outcome.get("decision")
             if decision and decision != Decision.HEALTHY and timeline.first("detected") is None:

@@ -274,7 +274,7 @@ class Scenario:
     inject: Inject
     checks: tuple[Check, ...]
     operator_actions: tuple[Action, ...] = ()  # empty: the monitor decides (automatic path)
-    ticks: int = 10  # monitor evaluations after the fault
+    ticks: int = 10  # scheduled minutes after the fault (each runs 60 / interval monitor evaluations)
     throttle: tuple[str, int] | None = None
     probe_broken: bool = False
     manual_mode_checks: tuple[Check, ...] | None = None  # None: manual mode only notifies (see scenario_checks)

@@ -30,6 +30,13 @@ Why and how (moto 5.2.5, measured):
   subscribes an SQS queue to the topic (raw delivery), exactly as a chat or paging
   integration would, and :meth:`LocalRunbook.next_approval_request` reads it.
 
+* moto's interpreter sleeps out a Wait state in real time (``WaitFunction._wait_interval``
+  waits on an event for the state's seconds). The runbook loops through Wait states
+  (its poll loops, ``switchyard.contract.READINESS_POLL_SECONDS`` each), so a session given
+  ``advance_clock`` replaces that wait: each Wait advances the caller's clock by its
+  seconds, returns at once, and is recorded in :attr:`LocalRunbook.waits`. moto's Retry
+  intervals still sleep in real time (its retrier's ``time.sleep``).
+
 What this is not: no IAM evaluation, no Lambda timeouts or concurrency, no real latency;
 the timings in the history are wall-clock times of in-process handlers against moto.
 """
@@ -284,6 +291,7 @@ class LocalRunbook:
         self.poll_seconds = poll_seconds
         self.invocations: list[Invocation] = invocations if invocations is not None else []
         self._endpoint_url = endpoint_url
+        self.waits: list[float] = []  # every Wait state's seconds, in order (sessions with advance_clock)
         self.state_machine_arn = ""
         self._approval_queue_url = ""
 
@@ -414,6 +422,29 @@ def _placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
+def _wait_on_the_clock(advance: Callable[[float], None], waits: list[float]) -> Callable[..., None]:
+    """A replacement for moto's ``WaitFunction._wait_interval``: the Wait state's seconds
+    elapse on the caller's clock (``advance``) instead of the wall clock, and are recorded."""
+
+    def wait_interval(_: Any, env: Any, wait_seconds: float) -> None:  # noqa: ARG001 - moto's signature
+        waits.append(float(wait_seconds))
+        advance(float(wait_seconds))
+
+    return wait_interval
+
+
+@contextmanager
+def waits_on_the_clock(advance: Callable[[float], None], waits: list[float]) -> Iterator[list[float]]:
+    """While open, every Wait state moto's interpreter runs (in this process) advances
+    ``advance``'s clock by its seconds and returns at once, appended to ``waits``."""
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (  # noqa: PLC0415
+        WaitFunction,
+    )
+
+    with mock.patch.object(WaitFunction, "_wait_interval", _wait_on_the_clock(advance, waits)):
+        yield waits
+
+
 @contextmanager
 def local_runbook(
     config: EnvironmentConfig,
@@ -422,6 +453,7 @@ def local_runbook(
     endpoint_url: str | None = None,
     timeout_seconds: float = 60.0,
     call_log: ApiCallLog | None = None,
+    advance_clock: Callable[[float], None] | None = None,
 ) -> Iterator[LocalRunbook]:
     """A session in which moto's Lambda invoke runs the real step handlers; yields an undeployed runbook.
 
@@ -429,7 +461,9 @@ def local_runbook(
     ``endpoint_url``), provision, then call :meth:`LocalRunbook.deploy`. Handlers build
     their own deps from the environment unless the caller overrides them
     (``switchyard.handlers.environment.override_deps``), e.g. to record calls in an
-    ApiCallLog or use the modelled database promotions.
+    ApiCallLog or use the modelled database promotions. With ``advance_clock``, Wait
+    states advance that clock instead of sleeping (:func:`waits_on_the_clock`; the patch
+    is on moto's class, so it covers every runbook of the process while the session is open).
     """
     from moto.awslambda_simple.models import LambdaSimpleBackend  # noqa: PLC0415 - moto only in the harness
     from moto.stepfunctions.responses import StepFunctionResponse  # noqa: PLC0415
@@ -448,5 +482,6 @@ def local_runbook(
         scoped_environment(env),
         mock.patch.object(LambdaSimpleBackend, "invoke", _run_handler_in_process(runbook.invocations, call_log)),
         mock.patch.object(StepFunctionResponse, "send_task_failure", _send_task_failure_with_cause),
+        waits_on_the_clock(advance_clock, runbook.waits) if advance_clock else nullcontext(),
     ):
         yield runbook

@@ -43,7 +43,6 @@ DRILL_SECONDS = 600.0  # measured 18-41 s per drill; 2 shared cores can make it 
 CLI_FOLLOW_SECONDS = 300.0
 REPORTS = REPOSITORY_ROOT / "reports"
 PINNED_CDK = "node_modules/.bin/cdk"
-TIMES = "\N{MULTIPLICATION SIGN}"  # as in the README's benchmark table
 STACKS_PER_REGION = 3  # storage, regional, controller (README "How it works")
 
 # README text -> the command this test runs for it: placeholders filled, a lone option
@@ -345,33 +344,29 @@ def check_make_synth(command: str, ws: Workspace) -> None:
     assert_dev_templates(REPOSITORY_ROOT / "cdk.out", written_after=started - 1)
 
 
-def _readme_projection(environment: str) -> tuple[int, int, float]:
-    row = re.search(
-        rf"projected runbook critical path, {environment} .*?\| (\d+) s, vs (\d+) s "
-        rf"strictly sequential \({TIMES}([\d.]+)\)",
-        README.read_text(encoding="utf-8"),
-    )
-    assert row is not None, f"no '{environment}' critical-path row in the README's benchmark table"
-    return int(row.group(1)), int(row.group(2)), float(row.group(3))
-
-
 def check_bench(command: str, ws: Workspace) -> None:
-    """Check `make bench` runs `python -m bench`, and that the deterministic rows bench
-    prints (the latency-model projection) are the README's numbers."""
-    from bench.__main__ import critical_path  # noqa: PLC0415 - bench's module sets env defaults on import
+    """Check `make bench` runs `python -m bench`, that `reports/bench.json` (which it writes)
+    has every scenario in both environments with the issue's keys and at least 200 runs, and
+    that the README's RTO table is that file's table, figure for figure (the simulation is
+    seeded, so the same commit reproduces it: tests/unit/test_sim_timeline.py)."""
+    from bench import rto  # noqa: PLC0415 - bench's package sets env defaults on import
 
     dry = run(f"make -n {command.removeprefix('make ')}", ws.tmp)
     assert_succeeded("make -n bench", dry)
     assert ".venv/bin/python -m bench" in dry.stdout
-    numbers = critical_path()
-    for env in ("dev", "prod"):
-        engine = load_environment(env).database.engine
-        measured = (
-            round(numbers[f"{env} ({engine}) runbook critical path (s)"]),
-            round(numbers[f"{env} sequential runbook (s)"]),
-            numbers[f"{env} sequential / critical path"],
-        )
-        assert measured == _readme_projection(env), f"{env}: bench prints {measured}"
+    entries = json.loads((REPOSITORY_ROOT / rto.BENCH_JSON).read_text(encoding="utf-8"))
+    required = {"env", "scenario", "runs", "p50_s", "p95_s", "max_s", "floor_s", "failed_runs"}
+    expected = {
+        (env, scenario + suffix)
+        for env in rto.ENVIRONMENTS
+        for scenario in rto.SIM_SCENARIOS
+        for suffix in ("", rto.SLOW_SUFFIX)
+    }
+    assert {(entry["env"], entry["scenario"]) for entry in entries} == expected
+    for entry in entries:
+        assert required <= set(entry), f"{entry['env']}/{entry['scenario']}: missing {required - set(entry)}"
+        assert entry["runs"] >= 200, f"{entry['env']}/{entry['scenario']}: {entry['runs']} runs"
+    assert rto.table(entries) in README.read_text(encoding="utf-8"), "the README's RTO table is not bench.json's"
 
 
 def check_bench_direct(command: str, ws: Workspace) -> None:
@@ -394,7 +389,7 @@ class Entry:
 
 RECURSES = "runs the whole suite, this test included (CI runs it: .ci/run)"
 NEEDS_AWS = "needs an AWS account and credentials"
-FIVE_DRILLS = "runs five full region-outage drills plus timings: minutes, beyond this module's budget"
+BENCH_MINUTES = "simulates 1,600 failovers plus timings: minutes, beyond this module's budget"
 COMMANDS: dict[str, Entry] = {
     "make drill": Entry("make-drill", check_drill_via_make, marks=(pytest.mark.drill,)),
     "make test": Entry("make-test", check_make_test, instead=RECURSES),
@@ -416,8 +411,8 @@ COMMANDS: dict[str, Entry] = {
     'bin/switchyard failover --env prod --region eu-central-1 --reason "..." --incident INC-42': Entry(
         "cli-failover", check_cli_failover, marks=(pytest.mark.drill,)
     ),
-    "make bench": Entry("make-bench", check_bench, instead=FIVE_DRILLS),
-    ".venv/bin/python -m bench --runs 5 --skip-synth": Entry("bench-direct", check_bench_direct, instead=FIVE_DRILLS),
+    "make bench": Entry("make-bench", check_bench, instead=BENCH_MINUTES),
+    ".venv/bin/python -m bench --rto-only": Entry("bench-direct", check_bench_direct, instead=BENCH_MINUTES),
 }
 
 

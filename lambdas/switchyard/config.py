@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -171,6 +171,31 @@ class Database(_Strict):
     allocated_storage_gib: int = Field(default=20, ge=20, le=65536)
     multi_az: bool = False
     deletion_protection: bool = True
+    max_promotion_seconds: int = Field(
+        default=1800,
+        description="the longest promotion you accept: the runbook waits this long for the target to be ready, "
+        "from when the promotion was issued (or the wait began when none was needed), then stops for a human",
+    )
+
+    @field_validator("max_promotion_seconds")
+    @classmethod
+    def _promotion_deadline_fits_the_runbook(cls, value: int) -> int:
+        low, high = 60, 3600
+        if not low <= value <= high:
+            raise ValueError(
+                f"max_promotion_seconds must be between {low} and {high} s (got {value}): below {low} s even an "
+                f"Aurora global failover may not finish; above {high} s the wait, the one-hour approval pause and "
+                "the other steps no longer fit the runbook's two-hour execution timeout"
+            )
+        return value
+
+
+# Sub-minute evaluation intervals: each divides the minute the monitor's schedule runs in
+# (switchyard.handlers.monitor runs 60 / interval evaluations per scheduled invocation).
+SUB_MINUTE_EVALUATION_INTERVALS: tuple[int, ...] = (5, 10, 15, 20, 30)
+# The shortest period of an alarm on a standard-resolution metric (the load balancer's and
+# RDS's publish once a minute): CloudWatch alarms never follow a sub-minute evaluation.
+STANDARD_RESOLUTION_PERIOD_SECONDS = 60
 
 
 class Detection(_Strict):
@@ -182,12 +207,43 @@ class Detection(_Strict):
     dwell_seconds: int = Field(default=120, ge=0)
     hold_down_seconds: int = Field(default=3600, ge=0)
     evaluation_interval_seconds: int = Field(
-        default=60, ge=60, multiple_of=60, description="EventBridge rates are whole minutes"
+        default=10,
+        ge=5,
+        description="seconds between evaluations: one that divides 60 (run N per minute inside one scheduled "
+        "invocation, EventBridge rates being whole minutes) or a whole number of minutes",
     )
     max_data_age_seconds: int = Field(default=300, ge=60, description="older observations count as missing")
     escalate_degraded_after_evaluations: int = Field(
-        default=15, ge=1, description="tell a human once a region stays degraded (failing below quorum) this long"
+        default=90,
+        ge=1,
+        description="tell a human once a region stays degraded (failing below quorum) this long: "
+        "15 minutes at the default 10 s evaluations",
     )
+
+    @field_validator("evaluation_interval_seconds")
+    @classmethod
+    def _schedulable(cls, seconds: int) -> int:
+        """Sub-minute: the minute's scheduled invocation runs ``60 / seconds`` evaluations, so
+        ``seconds`` must divide 60; otherwise EventBridge schedules it in whole minutes."""
+        if seconds in SUB_MINUTE_EVALUATION_INTERVALS or seconds % 60 == 0:
+            return seconds
+        allowed = ", ".join(str(interval) for interval in SUB_MINUTE_EVALUATION_INTERVALS)
+        raise ValueError(
+            f"{seconds} s is neither one of {allowed} (divides the minute the schedule runs in) "
+            "nor a whole number of minutes (a multiple of 60: EventBridge rates are whole minutes)"
+        )
+
+    @property
+    def evaluations_per_invocation(self) -> int:
+        """Evaluations one scheduled (once a minute or slower) invocation of the monitor runs."""
+        return max(1, 60 // self.evaluation_interval_seconds)
+
+    @property
+    def alarm_period_seconds(self) -> int:
+        """The health alarms' period: the evaluation interval, but never below a minute
+        (``STANDARD_RESOLUTION_PERIOD_SECONDS``: a 10 s alarm on a once-a-minute metric
+        would see missing data in five of six periods)."""
+        return max(STANDARD_RESOLUTION_PERIOD_SECONDS, self.evaluation_interval_seconds)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Detection:

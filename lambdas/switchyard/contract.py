@@ -41,11 +41,35 @@ FUNCTION_PURPOSES: tuple[str, ...] = (*CONTROLLER_PURPOSES, TRAFFIC_SWITCH)
 
 @dataclass(frozen=True)
 class ReadinessPolling:
-    """Bounds of wait_ready's polling inside one invocation (the state machine retries);
-    the wait_ready function's timeout is derived from them."""
+    """Bounds of promote's polling inside one invocation while a planned switchover waits
+    for the replica to catch up (the state machine retries after it); the promote
+    function's timeout covers them."""
 
     attempts: int = 10
     interval_seconds: float = 5.0
+
+
+# -- the monitor's cadence (switchyard.handlers.monitor) -----------------------------------
+# EventBridge rates are whole minutes: the monitor's schedule invokes it once a minute and a
+# sub-minute ``detection.evaluation_interval_seconds`` runs 60 / interval evaluations in it.
+MONITOR_SCHEDULE_SECONDS = 60
+# What one evaluation may take at worst (its state reads and writes with bounded retries, the
+# alarms, the 3 s probe, the 2 s DNS sentinel): the loop starts another evaluation only with
+# this much of the invocation left, and the function's timeout leaves it after the last slot.
+MONITOR_EVALUATION_RESERVE_SECONDS = 25
+MONITOR_TIMEOUT_SECONDS = MONITOR_SCHEDULE_SECONDS + MONITOR_EVALUATION_RESERVE_SECONDS
+
+
+# The runbook's readiness loop: WaitReady checks once, then a Wait state of this many seconds
+# (``runbook.asl.json``, PollReadinessAgain) until the target is ready or
+# ``database.max_promotion_seconds`` has passed since the promotion was issued.
+READINESS_POLL_SECONDS = 5
+# Promote's wait for replication-lag evidence (switchyard.steps.gates): when the RPO bound
+# is over budget only because the newest lag datapoint predates the old primary's last
+# heartbeat, promote answers ``waiting`` (PollPromoteAgain, READINESS_POLL_SECONDS) until
+# a datapoint newer than it is published, for at most this long after that heartbeat: the
+# minute that holds it ends within 60 s and CloudWatch publishes it a minute or two later.
+LAG_EVIDENCE_WAIT_SECONDS = 240
 
 
 def handler_path(purpose: str) -> str:
@@ -160,7 +184,7 @@ FAILOVER_BY_ROLE = {"primary": "PRIMARY", "standby": "SECONDARY"}
 VERDICT_HEALTHY_ADDRESS = "192.0.2.1"
 VERDICT_UNHEALTHY_ADDRESS = "192.0.2.2"
 VERDICT_ADDRESS_BY_FAILOVER = {"PRIMARY": VERDICT_HEALTHY_ADDRESS, "SECONDARY": VERDICT_UNHEALTHY_ADDRESS}
-VERDICT_TTL_SECONDS = 10
+VERDICT_TTL_SECONDS = 5  # bounds how stale a cached verdict is (the monitor evaluates every 5 s)
 
 
 @dataclass(frozen=True)

@@ -187,9 +187,12 @@ class Evaluation:
 def heartbeat_signal(
     heartbeat_at: datetime | None, *, now: datetime, detection: Detection, observer_region: str
 ) -> Signal:
-    """Data freshness: the watched region writes a heartbeat every minute into the global
-    table; the observer reads its own replica. Stale after three evaluation intervals;
-    never seen is missing data, not an outage."""
+    """Data freshness: the watched region's monitor writes a heartbeat at every evaluation
+    (its reconciler once a minute too: switchyard.heartbeat) into the global table; the
+    observer reads its own replica. A live region's heartbeat is at most one evaluation
+    interval old, so it is stale after ``HEARTBEAT_STALE_AFTER_EVALUATIONS`` intervals
+    (30 s at 10 s evaluations): two missed evaluations are tolerated, a third is not. Never
+    seen is missing data, not an outage."""
     if heartbeat_at is None:
         return Signal("heartbeat", SignalSource.FRESHNESS, observer_region, None, None)
     stale_after = HEARTBEAT_STALE_AFTER_EVALUATIONS * detection.evaluation_interval_seconds

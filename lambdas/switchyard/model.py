@@ -37,6 +37,7 @@ class StepStatus(StrEnum):
     NOOP = "noop"  # observed the work already done; changed nothing
     SKIPPED = "skipped"  # not applicable to this action (e.g. dry run)
     NEEDS_HUMAN = "needs_human"  # stopped safely; a person must decide (message says what)
+    WAITING = "waiting"  # not there yet and still within its deadline: the state machine asks again later
     FAILED = "failed"  # could not do it; retrying may help
 
 

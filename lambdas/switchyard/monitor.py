@@ -26,8 +26,19 @@ A failure episode is the memory's ``failing_since`` (cleared only after
 ``recover_after_evaluations`` evaluations without quorum), so a flapping quorum pages once.
 
 Without a desired state (the item is missing, or this region cannot read it) there is
-nothing to evaluate against: it reads nothing else, writes nothing and starts nothing,
-and says why in ``MonitorOutcome.desired_state`` (the handler raises the alarm).
+nothing to evaluate against: it reads nothing else, writes nothing but its heartbeat and
+starts nothing, and says why in ``MonitorOutcome.desired_state`` (the handler raises the
+alarm).
+
+Cadence: EventBridge invokes the monitor once a minute; with a sub-minute
+``detection.evaluation_interval_seconds`` that invocation runs ``60 / interval`` evaluations,
+``interval`` apart (``run_evaluations``: slept with ``deps.sleep``, measured with
+``deps.clock``), and stops early when the function's remaining time could not fit another
+one. Each is a full evaluation with its own trigger identity (``at_offset``: the event's id
+and time plus the offset), so duplicate deliveries and late events are judged per
+evaluation as before. Every evaluation, in both regions (the active region's monitor
+evaluates nothing but still loops), first writes this region's heartbeat
+(switchyard.heartbeat), so a live region's heartbeat is at most one interval old.
 
 Every trigger (the schedule, an alarm state change) leaves one record in the state table,
 ``trigger#<app>#<region>#<event id>``, with the event's id and time and what the
@@ -41,14 +52,18 @@ than the last trigger the memory evaluated, is recorded and changes nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from switchyard.adapters.state import MEMORY_VERSION
+from switchyard.config import Detection
+from switchyard.contract import MONITOR_EVALUATION_RESERVE_SECONDS, MONITOR_SCHEDULE_SECONDS
 from switchyard.decision import DesiredView, Evaluation, MonitorMemory, Signal, decide, heartbeat_signal
 from switchyard.deps import RunbookDeps
 from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
+from switchyard.heartbeat import write_heartbeat
 from switchyard.model import Action, Decision, RunbookInput
 
 MONITOR_REQUESTER = "switchyard-monitor"
@@ -104,6 +119,8 @@ class MonitorOutcome:
     desired_state: DesiredStateUnavailable | None = None  # set when there was nothing to evaluate against
     late: bool = False  # the trigger was older than the last one evaluated: nothing evaluated
     trigger_record: str | None = None  # recorded / duplicate / not-recorded (None: no trigger given)
+    heartbeat_error: str | None = None  # "<code>: <message>" when this region's heartbeat was not written
+    failing_sources: list[str] = field(default_factory=list)  # the fresh failing sources the decision saw
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +133,8 @@ class MonitorOutcome:
             "desired_state": self.desired_state.as_dict() if self.desired_state else None,
             "late": self.late,
             "trigger_record": self.trigger_record,
+            "heartbeat_error": self.heartbeat_error,
+            "failing_sources": self.failing_sources,
         }
 
 
@@ -139,9 +158,110 @@ def automatic_request(watched_region: str, target_region: str, epoch: int) -> Ru
 
 
 def respond_to_trigger(deps: RunbookDeps, trigger: Trigger) -> MonitorOutcome:
-    """Evaluate once for ``trigger``, then record the trigger and the outcome."""
-    outcome = evaluate_once(deps, trigger)
+    """Write this region's heartbeat, evaluate once for ``trigger``, then record the trigger
+    and the outcome. The heartbeat comes first and regardless (as in the reconciler): a slow
+    or failing evaluation must neither delay nor suppress it, and a heartbeat that cannot be
+    written must not stop the evaluation."""
+    heartbeat_error = write_heartbeat(deps)
+    outcome = replace(evaluate_once(deps, trigger), heartbeat_error=heartbeat_error)
     return replace(outcome, trigger_record=record_trigger(deps, trigger, outcome))
+
+
+# -- the cadence: a minute of evaluations in one scheduled invocation ------------------------
+def evaluation_offsets(detection: Detection) -> tuple[int, ...]:
+    """Seconds after the invocation's start at which its evaluations run: every interval
+    within the scheduled minute below 60 s, else the start alone (the schedule itself runs
+    every interval)."""
+    interval = detection.evaluation_interval_seconds
+    if interval >= MONITOR_SCHEDULE_SECONDS:
+        return (0,)
+    return tuple(range(0, MONITOR_SCHEDULE_SECONDS, interval))
+
+
+def at_offset(trigger: Trigger, offset_seconds: int) -> Trigger:
+    """The trigger of the evaluation ``offset_seconds`` into the invocation: the event's own
+    at 0, else its id and time plus the offset. Deterministic, so a duplicate delivery of the
+    event repeats the same identities (duplicates) and an older event's stay older (late)."""
+    if offset_seconds == 0:
+        return trigger
+    return replace(
+        trigger,
+        event_id=f"{trigger.event_id}+{offset_seconds}s",
+        time=trigger.time + timedelta(seconds=offset_seconds),
+    )
+
+
+@dataclass(frozen=True)
+class EvaluationRun:
+    """The evaluations one invocation ran (in order), the slots it skipped because a slow
+    evaluation overran them, and why it stopped before the last slot, if it did."""
+
+    outcomes: list[tuple[Trigger, MonitorOutcome]]
+    skipped_offsets: list[int] = field(default_factory=list)
+    stopped_early: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The last evaluation's outcome (the freshest verdict) with what any of them did
+        (the first runbook started, whether anyone was notified), and each evaluation."""
+        if not self.outcomes:
+            summary: dict[str, Any] = MonitorOutcome(None, None).as_dict()
+        else:
+            summary = self.outcomes[-1][1].as_dict()
+        started = [outcome.started_execution for _, outcome in self.outcomes if outcome.started_execution]
+        return {
+            **summary,
+            "started_execution": started[0] if started else None,
+            "notified": any(outcome.notified for _, outcome in self.outcomes),
+            "evaluations": [
+                {"event_id": trigger.event_id, "event_time": trigger.time.isoformat(), **outcome.as_dict()}
+                for trigger, outcome in self.outcomes
+            ],
+            "skipped_offsets": self.skipped_offsets,
+            "stopped_early": self.stopped_early,
+        }
+
+
+def run_evaluations(
+    deps: RunbookDeps,
+    trigger: Trigger,
+    evaluate: Callable[[Trigger], MonitorOutcome],
+    *,
+    offsets: tuple[int, ...],
+    remaining_seconds: Callable[[], float | None],
+) -> EvaluationRun:
+    """Run ``evaluate`` at each offset (seconds after now on ``deps.clock``, slept with
+    ``deps.sleep``), each with its own trigger (``at_offset``).
+
+    An evaluation that overran the next slots skips all but the latest of them (back-to-back
+    evaluations would count hysteresis without time passing). Before sleeping towards a
+    slot the loop stops when ``remaining_seconds()`` (the function's time left; None:
+    unbounded) could not fit the wait plus one evaluation's reserve
+    (``MONITOR_EVALUATION_RESERVE_SECONDS``): a killed invocation is a Lambda error, retried,
+    and its evaluation half done."""
+    start = deps.clock()
+    outcomes: list[tuple[Trigger, MonitorOutcome]] = []
+    skipped: list[int] = []
+    for index, offset in enumerate(offsets):
+        if index:
+            now = deps.clock()
+            following = offsets[index + 1] if index + 1 < len(offsets) else None
+            if following is not None and start + timedelta(seconds=following) <= now:
+                skipped.append(offset)
+                continue
+            wait = max(0.0, (start + timedelta(seconds=offset) - now).total_seconds())
+            left = remaining_seconds()
+            if left is not None and left < wait + MONITOR_EVALUATION_RESERVE_SECONDS:
+                stopped = (
+                    f"{left:.1f} s left in the invocation: not enough to wait {wait:.1f} s and evaluate "
+                    f"(reserve {MONITOR_EVALUATION_RESERVE_SECONDS} s); {len(offsets) - index} of "
+                    f"{len(offsets)} evaluations not run"
+                )
+                return EvaluationRun(outcomes, skipped, stopped)
+            if wait > 0:
+                deps.sleep(wait)
+        slot = at_offset(trigger, offset)
+        outcomes.append((slot, evaluate(slot)))
+    return EvaluationRun(outcomes, skipped)
 
 
 def record_trigger(deps: RunbookDeps, trigger: Trigger, outcome: MonitorOutcome) -> str:
@@ -210,7 +330,12 @@ def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorO
         target_signals=target_signals,
     )
     notified_epoch = memory_item.get("notified_epoch")
-    outcome = MonitorOutcome(evaluation.decision, desired.active_region, list(evaluation.reasons))
+    outcome = MonitorOutcome(
+        evaluation.decision,
+        desired.active_region,
+        list(evaluation.reasons),
+        failing_sources=list(evaluation.failing_sources),
+    )
     paged = {kind: memory_item.get(field) for kind, field in PAGED_EPISODE_FIELDS.items()}
     page = _unhealthy_page(evaluation, self_watch=self_watch)
     if page is not None:

@@ -19,8 +19,12 @@ how it was verified is in the result's ``fences`` (``desired-state@``, ``asg@``,
 ``switch@``, ``database@``); a database that may still take writes while no runbook is in
 progress is ``needs_human`` (the handler pages).
 
-The heartbeat is written first and on its own: it says "this region's controller runs
-and can write its replica", which is true whatever the desired state says. Written
+The heartbeat is written first and on its own (the monitor also writes it at every
+evaluation, at the sub-minute cadence: switchyard.heartbeat; this once-a-minute write is
+kept so a region whose monitor is broken still reports its controller alive, and so a
+heartbeat that cannot be written fails this function and raises its error alarm): it says
+"this region's controller runs and can write its replica", which is true whatever the
+desired state says. Written
 before the read, a slow or failing read (retries, timeouts) can neither delay nor
 suppress it; if it were skipped when the item is unreadable here, the other region's
 monitor would count a stale heartbeat against a region that is in fact up. A heartbeat
@@ -33,14 +37,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from switchyard.database_fence import DatabaseFence, preserve_then_fence
 from switchyard.deps import RunbookDeps
 from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
 from switchyard.handlers.traffic_switch import switch_answer
+from switchyard.heartbeat import write_heartbeat
 from switchyard.model import DesiredState
-from switchyard.retry import error_code
 
 UNKNOWN_ROLE = "unknown"  # no desired state: the reconciler does not guess a role
 
@@ -88,15 +90,6 @@ def wanted_capacity(deps: RunbookDeps, desired: DesiredState) -> tuple[str, int]
     if region == deps.config.regions.primary:
         return "active", capacity.primary_desired
     return "active", capacity.standby_scale_up_target
-
-
-def write_heartbeat(deps: RunbookDeps) -> str | None:
-    """This region's heartbeat into its own replica; the error (code and message) if it failed."""
-    try:
-        deps.state.write_heartbeat(deps.region, at=deps.now_iso())
-    except (ClientError, BotoCoreError) as exc:
-        return f"{error_code(exc) or type(exc).__name__}: {exc}"
-    return None
 
 
 def reconcile_region(deps: RunbookDeps) -> Convergence:

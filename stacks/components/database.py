@@ -75,12 +75,15 @@ class RegionalDatabase(Construct):
             self._rds_primary()
         else:
             self._rds_replica()
+        # RDS metrics are standard resolution (60 s minimum period): the alarms' period never
+        # follows a sub-minute evaluation interval (Detection.alarm_period_seconds)
+        period = cdk.Duration.seconds(config.detection.alarm_period_seconds)
         self.availability_metric = cloudwatch.Metric(
             namespace="AWS/RDS",
             metric_name="CPUUtilization",
             dimensions_map={dimension: identifier},
             statistic="SampleCount",
-            period=cdk.Duration.seconds(config.detection.evaluation_interval_seconds),
+            period=period,
         )
         self.replication_lag_metric: cloudwatch.IMetric | None = None
         if not primary:
@@ -96,7 +99,7 @@ class RegionalDatabase(Construct):
                         )
                     },
                     label="Aurora global replication lag (seconds)",
-                    period=cdk.Duration.seconds(config.detection.evaluation_interval_seconds),
+                    period=period,
                 )
                 if aurora
                 else cloudwatch.Metric(
@@ -104,7 +107,7 @@ class RegionalDatabase(Construct):
                     metric_name="ReplicaLag",
                     dimensions_map={dimension: identifier},
                     statistic="Maximum",
-                    period=cdk.Duration.seconds(config.detection.evaluation_interval_seconds),
+                    period=period,
                 )
             )
         self._acknowledge_common()

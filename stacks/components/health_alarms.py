@@ -45,7 +45,9 @@ class HealthAlarms(Construct):
         super().__init__(scope, construct_id)
         self._region = region
         config = region.config
-        period = cdk.Duration.seconds(config.detection.evaluation_interval_seconds)
+        # never the sub-minute evaluation interval: the load balancer's metrics are standard
+        # resolution (60 s minimum period); see Detection.alarm_period_seconds
+        period = cdk.Duration.seconds(config.detection.alarm_period_seconds)
         lb_metrics = load_balancer.metrics
         server_error_rate = cloudwatch.MathExpression(
             expression=(

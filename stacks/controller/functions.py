@@ -28,6 +28,7 @@ from switchyard.contract import (
     LOST_WRITES_ITEM,
     MONITOR,
     MONITOR_ITEM,
+    MONITOR_TIMEOUT_SECONDS,
     PROMOTION_ITEM,
     RECONCILER,
     STEP_NAMES,
@@ -35,7 +36,7 @@ from switchyard.contract import (
     ReadinessPolling,
 )
 
-READINESS_POLLING = ReadinessPolling()  # wait_ready's polling inside one invocation
+READINESS_POLLING = ReadinessPolling()  # promote's catch-up polling inside one invocation (planned switchover)
 
 # One critical-path AWS call with its bounded retries takes up to ~30 s when every attempt
 # times out (switchyard.retry: 4 attempts x (2 s connect + 5 s read) + backoff). Each
@@ -44,16 +45,19 @@ READINESS_POLLING = ReadinessPolling()  # wait_ready's polling inside one invoca
 # rather than as a task timeout.
 FUNCTION_TIMEOUTS = MappingProxyType(
     {
-        "monitor": Duration.seconds(60),  # scheduled every minute; best-effort reads of the other region
+        # invoked once a minute, runs 60 / interval evaluations in it (the last at 60 - interval s)
+        # and stops early before this runs out: a minute plus one evaluation's reserve
+        "monitor": Duration.seconds(MONITOR_TIMEOUT_SECONDS),
         "reconciler": Duration.seconds(60),
         "validate": Duration.seconds(25),
         "lock": Duration.seconds(25),
         "preflight": Duration.seconds(100),
         "fence": Duration.seconds(100),  # best-effort calls into the failed region, each with short timeouts
-        "promote": Duration.seconds(300),
+        # a planned switchover's catch-up polling, then the promotion request; never waits for the promotion
+        "promote": Duration.seconds(int(READINESS_POLLING.attempts * READINESS_POLLING.interval_seconds) + 250),
         "scale_up": Duration.seconds(100),
-        # one invocation's polling window plus its AWS calls; the state machine retries for longer
-        "wait_ready": Duration.seconds(int(READINESS_POLLING.attempts * READINESS_POLLING.interval_seconds) + 60),
+        # ONE readiness check (database, ASG, the promotion record); the state machine's Wait loop does the waiting
+        "wait_ready": Duration.seconds(100),
         "flip": Duration.seconds(50),
         "verify": Duration.seconds(100),
         "release": Duration.seconds(25),
@@ -74,6 +78,8 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.write_items(MONITOR_ITEM),
             # one record per event received; a duplicate delivery increments the first record's count
             grants.write_items(TRIGGER_ITEM, actions=("dynamodb:PutItem", "dynamodb:UpdateItem")),
+            # its region's heartbeat at every evaluation (the sub-minute cadence the other region reads)
+            grants.write_own_heartbeat(),
             # the watched region's alarms, and its own: the target's health, and self-watch after a failover
             grants.describe_alarms(HEALTH_SIGNAL_ALARMS, regions=region.pair),
             grants.health_check_status,
@@ -118,12 +124,12 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
         # and the lost-writes record of a data-losing failover, written before the promotion
         "promote": (grants.promote_database, *database, table, grants.write_items(PROMOTION_ITEM, LOST_WRITES_ITEM)),
         "scale_up": (grants.scale(region.region), grants.describe_compute),
-        "wait_ready": (*database, grants.describe_compute),
+        # the deadline counts from the promotion record's issued_at
+        "wait_ready": (table, *database, grants.describe_compute),
         # the data-plane flip here and (best-effort) in the old replica; the record edit is the fallback
         "flip": (
             table,
             grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
-            *database,
             *grants.edit_failover_record,
         ),
         "verify": (table, *database, grants.describe_compute),

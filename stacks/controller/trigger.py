@@ -18,6 +18,7 @@ from constructs import Construct
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import MONITOR_SCHEDULE_SECONDS
 
 ALARM_STATE_CHANGE = "CloudWatch Alarm State Change"
 RECONCILE_EVERY = Duration.minutes(1)
@@ -32,14 +33,19 @@ def health_alarm_pattern(alarm_arns: list[str]) -> events.EventPattern:
 
 
 def evaluation_schedule(config: EnvironmentConfig) -> events.Schedule:
-    """The monitor's schedule; EventBridge rates are whole minutes."""
+    """The monitor's schedule. EventBridge rates are whole minutes: a sub-minute interval
+    (one that divides the minute) is invoked once a minute and runs 60 / interval
+    evaluations in that invocation (switchyard.handlers.monitor); a whole number of minutes
+    is the rate itself."""
     seconds = config.detection.evaluation_interval_seconds
-    if seconds % 60:
+    if seconds < MONITOR_SCHEDULE_SECONDS and MONITOR_SCHEDULE_SECONDS % seconds == 0:
+        return events.Schedule.rate(Duration.seconds(MONITOR_SCHEDULE_SECONDS))
+    if seconds % MONITOR_SCHEDULE_SECONDS:
         raise ValueError(
-            f"environment {config.name!r}: field 'detection.evaluation_interval_seconds': {seconds} is not a whole "
-            "number of minutes (EventBridge schedules run at minute granularity)"
+            f"environment {config.name!r}: field 'detection.evaluation_interval_seconds': {seconds} neither divides "
+            "the minute nor is a whole number of minutes (EventBridge schedules run at minute granularity)"
         )
-    return events.Schedule.rate(Duration.minutes(seconds // 60))
+    return events.Schedule.rate(Duration.minutes(seconds // MONITOR_SCHEDULE_SECONDS))
 
 
 class AutomaticTrigger(Construct):

@@ -58,7 +58,7 @@ class Grants:
         )
 
     def write_own_heartbeat(self) -> Permission:
-        """The reconciler writes exactly one item: its own region's heartbeat."""
+        """Exactly one item, its own region's heartbeat (the reconciler and the monitor write it)."""
         return Permission(
             actions=("dynamodb:PutItem",),
             resources=(self._names.state_table_arn(self.scope.region),),

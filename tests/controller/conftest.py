@@ -183,7 +183,11 @@ class Controller:
 
     def run_steps(self, state: RunbookState, deps: RunbookDeps, steps: list[str]) -> RunbookState:
         """Run ``steps`` in order (each must succeed), carrying results and the lock's epoch;
-        each step's calls are labelled with it, as its handler does (checked at teardown)."""
+        each step's calls are labelled with it, as its handler does (checked at teardown).
+
+        A unit of steps, to arrange the preconditions of the step under test; it is not the
+        runbook. A test that needs the runbook's order, retries or failure paths runs the
+        deployed ASL with tests.controller.runner.run_runbook."""
         for name in steps:
             with self.call_log.step(name):
                 result = STEPS[name](state, deps)
@@ -211,10 +215,11 @@ class Controller:
             set_alarm_state(self.config, region, spec.key, state)
 
     def evaluate(self, deps: RunbookDeps, times: int) -> list[dict[str, Any]]:
-        """The monitor's schedule: ``times`` evaluations, one a minute."""
+        """``times`` evaluations of the monitor, one a minute (one evaluation per call: the
+        schedule's minute of sub-minute evaluations is tests/controller/test_monitor_cadence.py's)."""
         outcomes = []
         for _ in range(times):
-            outcomes.append(monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
+            outcomes.append(monitor.single_evaluation(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
             self.clock.advance(60)
         return outcomes
 

@@ -268,10 +268,12 @@ def test_before_the_promotion_the_fence_step_verifies_the_switch_and_rds_refuses
     state = rds.run_steps(failover_state(rds.config, action=Action.SWITCHOVER), deps, PROMOTE_PATH)
     primary = rds.config.regions.primary
 
-    # THEN the old region's switch answers 503 over its own replica, its tier is at the warm
-    # minimum, and its database still had its replica (RDS refuses to stop it): nothing stopped
+    # THEN the old region's switch is checked over its own replica (moto keeps each region's
+    # table apart, so it still has epoch 0 there: pending, said so; under MRSC it reads the one
+    # fence write, as the drill's invariant checker shows), its tier is at the warm minimum,
+    # and its database still had its replica (RDS refuses to stop it): nothing stopped
     fences = state.result("fence").observed["fences"]
-    assert fences[f"switch@{primary}"] == "fenced: answers 503 over its replica"
+    assert fences[f"switch@{primary}"] == "pending: answers 200 (its replica is at epoch 0, not yet 1)"
     assert fences[f"asg@{primary}"].startswith("fenced: desired capacity 1")
     assert fences[f"database@{primary}"].startswith("refused: has a replica")
     assert rds_calls(rds, "StopDBInstance") == []

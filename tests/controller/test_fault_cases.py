@@ -18,7 +18,7 @@ from tests.controller.conftest import (
     failover_state,
 )
 from tests.controller.route53_verdicts import route53_sees
-from tests.controller.runner import run_runbook
+from tests.controller.runner import no_answer, run_runbook
 
 
 # -- duplicate trigger -------------------------------------------------------------------
@@ -34,9 +34,11 @@ def test_duplicate_trigger_starts_exactly_one_runbook(rds: Controller) -> None:
 
     # WHEN the same trigger is delivered again (and once more by an alarm event)
     rds.clock.advance(-60)
-    again = monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps)
+    # (one evaluation each, as rds.evaluate ran them: the minute's sub-minute evaluations are
+    # tests/controller/test_monitor_cadence.py's)
+    again = monitor.single_evaluation(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps)
     alarm_event = {**SCHEDULED_EVENT, "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch"}
-    third = monitor.handler(alarm_event, FakeLambdaContext(), deps=deps)
+    third = monitor.single_evaluation(alarm_event, FakeLambdaContext(), deps=deps)
 
     # THEN exactly one execution exists, with the deterministic name
     executions = rds.executions(arn, standby)
@@ -65,24 +67,30 @@ def test_promote_throttled_three_times_then_succeeds_promotes_once(rds: Controll
     assert rds.call_log.operations().count("PromoteReadReplica") == 4
 
 
-def test_promote_that_keeps_failing_needs_a_human_and_leaves_traffic_alone(rds: Controller) -> None:
+def test_promote_that_keeps_failing_needs_a_human_and_keeps_the_lock(rds: Controller) -> None:
     # GIVEN PromoteReadReplica is throttled on every attempt
     rds.fail("rds", "PromoteReadReplica", "Throttling")
     rds.publish_lag(1.0)
     deps = rds.deps()
 
-    # WHEN the runbook runs (the state machine's step retries exhaust)
+    # WHEN the deployed runbook runs (promote's Retry runs out)
     outcome = run_runbook(failover_state(rds.config), deps)
 
-    # THEN it stopped at promote for a human
+    # THEN promote was retried, each attempt raising the error the Retry matches, then it stopped there
+    attempts = outcome.calls("promote")
+    assert len(attempts) > 1
+    assert {attempt.error for attempt in attempts} == {"RetryableStepError"}
     assert outcome.stopped_at == "promote"
-    assert outcome.status("promote") is StepStatus.NEEDS_HUMAN
-    # AND traffic was never flipped: the primary is still the active region
-    desired = deps.state.read_desired(rds.config.regions.standby)
-    assert desired is not None
-    assert desired.active_region == rds.config.regions.primary
-    assert "flip" not in outcome.state.results
+    # AND the failure path kept the lock (changes began) and recorded the run for a human
+    assert outcome.execution.error == "Switchyard.FailedAfterChanges"
+    assert outcome.calls("release") == []
     assert outcome.status("record") is StepStatus.DONE
+    # AND the standby's database was never promoted
+    assert (
+        rds.aws("rds", rds.config.regions.standby)
+        .describe_db_instances()["DBInstances"][0]
+        .get("ReadReplicaSourceDBInstanceIdentifier")
+    )
 
 
 def test_a_retryable_promote_failure_is_raised_for_the_state_machine(rds: Controller) -> None:
@@ -192,20 +200,23 @@ def test_a_long_degraded_episode_without_quorum_tells_a_human_once(rds: Controll
 
 # -- RPO budget ------------------------------------------------------------------------------
 def test_lag_above_budget_blocks_an_automatic_rds_promotion(rds: Controller) -> None:
-    # GIVEN the replica lags 120 s, above dev's 60 s budget, and nobody approved
+    # GIVEN the replica lags 120 s, above dev's 60 s budget
     rds.publish_lag(120.0)
     deps = rds.deps()
 
-    # WHEN the runbook runs as the monitor starts it (no approval)
-    outcome = run_runbook(failover_state(rds.config), deps)
+    # WHEN the runbook runs as the monitor starts it, and nobody answers the approval request
+    outcome = run_runbook(failover_state(rds.config), deps, approver=no_answer)
 
-    # THEN preflight asked for an approval stating the lag
-    preflight = outcome.state.results["preflight"].observed
-    assert preflight["approval_required"] is True
-    assert "120.0s is above the RPO budget of 60s" in preflight["approval_reason"]
-    # AND even run on, promote refused: no promotion call was made, traffic untouched
-    assert outcome.status("promote") is StepStatus.NEEDS_HUMAN
+    # THEN the approval request stated the lag
+    [request] = outcome.approval_requests
+    assert request["preflight"]["observed"]["approval_required"] is True
+    assert "120.0s is above the RPO budget of 60s" in request["preflight"]["observed"]["approval_reason"]
+    # AND the run stopped before changes: no promotion, the lock released, traffic untouched
+    assert outcome.stopped_at == "approval"
+    assert outcome.execution.error == "Switchyard.FailedBeforeChanges"
+    assert outcome.calls("promote") == []
     assert "PromoteReadReplica" not in rds.call_log.operations()
+    assert outcome.status("release") is StepStatus.DONE
     assert active_region(deps, rds.config.regions.standby) == rds.config.regions.primary
 
 

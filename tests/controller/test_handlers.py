@@ -222,11 +222,18 @@ def test_monitor_in_the_active_region_does_not_watch_itself(rds: Controller, lam
     # GIVEN the monitor runs in the active (primary) region
     deps = rds.deps(rds.config.regions.primary, probe=StaticProbe(healthy=False))
 
-    # WHEN it evaluates THEN it decides nothing and writes nothing but the record of its trigger
+    # WHEN the schedule invokes it THEN at each of the minute's evaluations it decides nothing and
+    # writes nothing but its heartbeat (the standby reads it) and the record of that evaluation's trigger
     outcome = monitor.handler(SCHEDULED_EVENT, lambda_context, deps=deps)
-    assert outcome["decision"] is None
-    written = [call.keys for call in rds.call_log.mutating()]
-    assert written == [(rds.topology.names.trigger_key(deps.region, SCHEDULED_EVENT["id"]),)]
+    assert {evaluation["decision"] for evaluation in outcome["evaluations"]} == {None}
+    names = rds.topology.names
+    expected = [
+        key
+        for evaluation in outcome["evaluations"]
+        for key in ((names.heartbeat_key(deps.region),), (names.trigger_key(deps.region, evaluation["event_id"]),))
+    ]
+    assert len(outcome["evaluations"]) == rds.config.detection.evaluations_per_invocation
+    assert [call.keys for call in rds.call_log.mutating()] == expected
 
 
 def test_monitor_in_manual_mode_notifies_once_and_starts_nothing(aurora: Controller) -> None:

@@ -32,8 +32,8 @@ def test_a_no_op_evaluation_leaves_a_record_with_the_events_id_and_time(rds: Con
     # GIVEN a healthy primary watched by the standby's monitor
     deps = rds.deps(rds.config.regions.standby)
 
-    # WHEN the schedule triggers it
-    outcome = monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps)
+    # WHEN the schedule's event triggers one evaluation (the minute's first)
+    outcome = monitor.single_evaluation(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps)
 
     # THEN the trigger is recorded with its id, time and the (healthy) decision
     assert outcome["trigger_record"] == "recorded"
@@ -72,12 +72,14 @@ def test_a_late_event_is_recorded_and_changes_nothing(rds: Controller) -> None:
     # WHEN an alarm event of 21:01 arrives late
     late = monitor.handler(alarm_event("evt-older", "2026-11-24T21:01:00Z"), FakeLambdaContext(), deps=deps)
 
-    # THEN it is recorded as late, and nothing else changed: no evaluation, no memory write, no start
+    # THEN it is recorded as late, and nothing else changed: no evaluation, no memory write, no
+    # start (the heartbeat is written first at every evaluation, late or not)
     assert late["late"] is True
     assert late["decision"] is None
     assert deps.state.read_monitor_memory(standby) == memory_before
     assert [call.keys for call in rds.call_log.mutating()[writes_before:]] == [
-        (rds.topology.names.trigger_key(standby, "evt-older"),)
+        (rds.topology.names.heartbeat_key(standby),),
+        (rds.topology.names.trigger_key(standby, "evt-older"),),
     ]
     records = {item["event_id"]["S"]: item for item in trigger_items(rds, standby)}
     assert records["evt-older"]["late"]["BOOL"] is True

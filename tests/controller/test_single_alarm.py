@@ -77,7 +77,7 @@ def run_monitor(ctl: Controller, deps: RunbookDeps, times: int) -> list[dict[str
     outcomes = []
     for _ in range(times):
         ctl.replicate_heartbeat(primary, into=standby)
-        outcomes.append(monitor.handler(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
+        outcomes.append(monitor.single_evaluation(SCHEDULED_EVENT, FakeLambdaContext(), deps=deps))
         ctl.clock.advance(ctl.config.detection.evaluation_interval_seconds)
     return outcomes
 

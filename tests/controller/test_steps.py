@@ -7,7 +7,7 @@ import pytest
 
 from switchyard.model import StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
-from switchyard.steps import STEPS, RetryableStepError
+from switchyard.steps import STEPS
 from tests.controller.conftest import Controller, failover_state
 
 STEPS_BEFORE = {
@@ -15,11 +15,11 @@ STEPS_BEFORE = {
     "fence": ["validate", "lock"],
     "promote": ["validate", "lock", "fence"],
     "scale_up": ["validate", "lock"],
-    "wait_ready": ["validate", "lock", "fence", "promote", "scale_up"],
-    "flip": ["validate", "lock", "fence", "promote", "scale_up", "wait_ready"],
-    "verify": ["validate", "lock", "fence", "promote", "scale_up", "wait_ready", "flip"],
-    "release": ["validate", "lock", "fence", "promote", "scale_up", "wait_ready", "flip", "verify"],
-    "record": ["validate", "lock", "fence", "promote", "scale_up", "wait_ready", "flip", "verify", "release"],
+    "flip": ["validate", "lock", "fence", "promote"],
+    "wait_ready": ["validate", "lock", "fence", "promote", "scale_up", "flip"],
+    "verify": ["validate", "lock", "fence", "promote", "scale_up", "flip", "wait_ready"],
+    "release": ["validate", "lock", "fence", "promote", "scale_up", "flip", "wait_ready", "verify"],
+    "record": ["validate", "lock", "fence", "promote", "scale_up", "flip", "wait_ready", "verify", "release"],
 }
 WORK_OF = {
     "lock": "PutItem",
@@ -148,11 +148,33 @@ def test_scale_up_never_goes_above_the_group_max(rds: Controller) -> None:
     assert result.observed["wanted"] == 1
 
 
-def test_wait_ready_polls_a_bounded_number_of_times_then_asks_for_a_retry(rds: Controller) -> None:
+def test_wait_ready_checks_once_and_answers_waiting_while_the_standby_is_a_replica(rds: Controller) -> None:
     # GIVEN the standby database was never promoted
     state, deps = _prepared(rds, "scale_up")
 
-    # WHEN wait_ready runs THEN it polls three times, sleeping between polls, and asks to be retried
-    with pytest.raises(RetryableStepError, match="not ready after 3 polls"):
-        STEPS["wait_ready"](state, deps)
-    assert rds.sleeps == [1.0, 1.0]
+    # WHEN wait_ready runs
+    result, calls = _run(rds, "wait_ready", state, deps)
+
+    # THEN it checked once without sleeping, answers waiting, names what is missing and changes nothing
+    assert result.status is StepStatus.WAITING, result
+    assert rds.topology.names.db_instance(rds.config.regions.standby) in result.message
+    assert rds.sleeps == []
+    assert calls == []
+
+
+def test_flip_moves_traffic_while_the_standby_database_is_still_promoting(rds: Controller) -> None:
+    # GIVEN an RDS promotion that takes 300 s (modelled: moto promotes at once) was just sent
+    rds.publish_lag(1.0)
+    deps = rds.deps(promotion_seconds=300)
+    state = rds.run_steps(failover_state(rds.config), deps, ["validate", "lock", "fence", "promote"])
+    assert not deps.database.describe(rds.config.regions.standby).writable
+
+    # WHEN flip runs
+    result, calls = _run(rds, "flip", state, deps)
+
+    # THEN it wrote the standby active into the standby's table without waiting for the writer
+    assert result.status is StepStatus.DONE, result
+    assert "PutItem" in calls
+    desired = deps.state.read_desired(rds.config.regions.standby)
+    assert desired is not None
+    assert desired.active_region == rds.config.regions.standby

@@ -16,7 +16,8 @@ def test_committed_schema_matches_the_report_model() -> None:
 
 def test_schema_requires_the_measurements_people_read() -> None:
     schema = json_schema()
-    assert {"measured", "projected", "data", "timeline", "steps", "passed"} <= set(schema["required"])
+    assert {"measured", "production", "data", "timeline", "steps", "passed"} <= set(schema["required"])
+    assert "projected" not in schema["properties"], "the projection formula is gone"
     assert "rto_seconds" in schema["$defs"]["Measured"]["properties"]
 
 

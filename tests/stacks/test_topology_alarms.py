@@ -59,6 +59,27 @@ def test_alarms_fire_after_the_configured_number_of_evaluations(topology: Topolo
         assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (evaluations, evaluations)
 
 
+def _periods(value: Any) -> list[int]:
+    """Every ``Period`` in an alarm's properties (its own, or each metric's in a math expression)."""
+    if isinstance(value, dict):
+        own = [int(value["Period"])] if "Period" in value else []
+        return own + [period for key, item in value.items() if key != "Period" for period in _periods(item)]
+    if isinstance(value, list):
+        return [period for item in value for period in _periods(item)]
+    return []
+
+
+def test_alarm_periods_stay_at_a_minute_under_sub_minute_evaluations(topology: Topology) -> None:
+    # GIVEN evaluations every 10 s (the default) and every alarm of both regions
+    assert topology.config.detection.evaluation_interval_seconds < 60
+    for role in ("primary", "standby"):
+        for key, alarm in _alarms(topology, role).items():
+            # THEN each period is 60 s: the load balancer's and RDS's metrics are standard resolution
+            periods = _periods(alarm)
+            assert periods, key
+            assert set(periods) == {60}, (role, key, periods)
+
+
 def test_rds_replication_lag_watches_the_replica_against_the_rpo_budget(topology_dev: Topology) -> None:
     # GIVEN dev (rds-postgres)  WHEN reading the standby's lag alarm
     alarm = _alarms(topology_dev, "standby")["replication-lag"]

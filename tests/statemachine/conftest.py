@@ -1,7 +1,11 @@
 """A provisioned moto environment with one region's runbook deployed, executed by moto's
 Step Functions interpreter, every task running the real step handler in-process
 (drill/stepfunctions.py). Deps come from the controller's test fixture: the modelled
-database promotions, a call log and a stepping clock."""
+database promotions, a call log and a stepping clock.
+
+moto's interpreter sleeps out a Wait state in real time (``WaitFunction._wait_interval``);
+here each Wait advances the test's clock instead (``local_runbook(advance_clock=...)``, the
+drill's patch) and is recorded in ``RunbookWorld.waits``."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ class RunbookWorld:
 
     controller: Controller
     runbook: LocalRunbook
+    waits: list[float]  # every Wait state's seconds, in order (each advanced the clock)
 
     @property
     def config(self) -> EnvironmentConfig:
@@ -104,16 +109,16 @@ class RunbookWorld:
 @contextmanager
 def runbook_world(config: EnvironmentConfig, region: str) -> Iterator[RunbookWorld]:
     call_log = ApiCallLog()
+    clock = SteppingClock()
     with (
         mock_aws(config=MOTO_CONFIG),
-        local_runbook(config, region, timeout_seconds=30, call_log=call_log) as runbook,
+        local_runbook(config, region, timeout_seconds=30, call_log=call_log, advance_clock=clock.advance) as runbook,
     ):
-        clock = SteppingClock()
         topology = provision(config)
         controller = Controller(config, topology, call_log, clock, [], [])
         controller.publish_lag(UNDER_BUDGET_LAG_SECONDS)
         runbook.deploy()
-        yield RunbookWorld(controller, runbook)
+        yield RunbookWorld(controller, runbook, runbook.waits)
     assert_calls_allowed(controller)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drill.stepfunctions import ApprovalRequest
 from switchyard.config import EnvironmentConfig
+from switchyard.handlers.traffic_switch import switch_answer
 from tests.statemachine.conftest import RunbookWorld, runbook_world
 
 ABOVE_BUDGET_LAG_SECONDS = 300.0  # dev's RPO budget is 60 s
@@ -50,7 +51,7 @@ def test_an_approved_failover_continues_and_completes(standby: RunbookWorld) -> 
     assert report.output["approval"]["note"].startswith("accept 300 s of lag, orders replayable")
     promoted = report.output["results"]["promote"]["observed"]
     assert promoted["approval"]["accepted_lag_seconds"] == ABOVE_BUDGET_LAG_SECONDS  # carried through the ASL
-    assert report.states.index("AcceptApproval") < report.states.index("PromoteAndScaleUp")
+    assert report.states.index("AcceptApproval") < report.states.index("TakeOver")
     desired = standby.desired()
     assert desired is not None
     assert desired.active_region == standby.region
@@ -94,7 +95,7 @@ def test_a_rejected_approval_stops_safely_and_releases_the_lock(standby: Runbook
     assert report.error == "Switchyard.FailedBeforeChanges"
     assert "lag is falling" in (report.cause or "")
     assert "lock is released" in (report.cause or "")
-    assert "PromoteAndScaleUp" not in report.states
+    assert "TakeOver" not in report.states
     lock = standby.lock()
     assert lock is not None
     assert not lock.held
@@ -104,27 +105,63 @@ def test_a_rejected_approval_stops_safely_and_releases_the_lock(standby: Runbook
     assert steps_that_wrote(standby) <= STEPS_ALLOWED_TO_WRITE_ON_A_SAFE_STOP
 
 
-def test_a_step_that_keeps_failing_is_recorded_keeps_the_lock_and_leaves_traffic(standby: RunbookWorld) -> None:
+def test_a_failover_whose_promote_keeps_failing_is_recorded_keeps_the_lock_and_traffic_on_the_target(
+    standby: RunbookWorld,
+) -> None:
     # GIVEN promotion throttled on every attempt
     standby.controller.fail("rds", "PromoteReadReplica", "Throttling")
     # WHEN a failover executes
     report = standby.run(standby.request(), name="failover-INC-42")
-    # THEN the state machine retried promote, then took the after-changes path: recorded, lock kept, no flip
+    # THEN the state machine retried promote, then took the after-changes path: recorded, lock kept
     assert report.status == "FAILED"
     assert report.error == "Switchyard.FailedAfterChanges"
     assert "KEEPS the lock" in (report.cause or "")
     promote_runs = [i for i in standby.runbook.invocations if i.handler.endswith(".promote")]
     assert len(promote_runs) == 4  # the first attempt and three retries (MaxAttempts 3)
     assert "RecordFailure" in report.states
-    assert "FlipTraffic" not in report.states
     lock = standby.lock()
     assert lock is not None
     assert (lock.held, lock.holder) == (True, report.arn)
+    # AND traffic stays where the failover's first flip put it, before the fence and the promotion:
+    # on the target, the old primary fenced at the run's epoch (a human promotes or fails back)
+    assert report.states.index("FlipTrafficFirst") < report.states.index("Promote")
+    assert "FlipTraffic" not in report.states
     desired = standby.desired()
     assert desired is not None
-    assert desired.active_region == standby.config.regions.primary
+    assert (desired.active_region, desired.fenced_region, desired.epoch) == (
+        standby.region,
+        standby.config.regions.primary,
+        lock.epoch,
+    )
     audit = standby.controller.deps(standby.region).state.read_audit(standby.region, execution=report.arn)
     assert audit is not None
+
+
+def test_a_switchover_whose_promote_keeps_failing_never_moves_traffic_to_the_target(standby: RunbookWorld) -> None:
+    # GIVEN the replica caught up and promotion throttled on every attempt
+    standby.controller.clock.advance(600)  # the earlier lag datapoint leaves the lookback window
+    standby.controller.publish_lag(0.0)
+    standby.controller.fail("rds", "PromoteReadReplica", "Throttling")
+    # WHEN a planned switchover executes
+    report = standby.run(standby.request(action="switchover", reason="planned maintenance"), name="switchover-CHG-7")
+    # THEN it took the after-changes path with the lock kept
+    assert (report.status, report.error) == ("FAILED", "Switchyard.FailedAfterChanges")
+    lock = standby.lock()
+    assert lock is not None
+    assert (lock.held, lock.holder) == (True, report.arn)
+    # AND no flip wrote: its first flip answers noop for a planned move and FlipTraffic was never reached,
+    # so the desired state names the old primary active, as the fence left it: fenced at the run's epoch
+    assert "FlipTrafficFirst" in report.states
+    assert "FlipTraffic" not in report.states
+    assert not [call for call in standby.controller.call_log.mutating() if call.step == "flip"]
+    desired = standby.desired()
+    assert desired is not None
+    primary = standby.config.regions.primary
+    assert (desired.active_region, desired.fenced_region, desired.epoch) == (primary, primary, lock.epoch)
+    # AND so neither switch answers 200: the old primary stops taking writes (fence before promote)
+    # until a human finishes the move or lifts the fence
+    assert switch_answer(primary, desired)[0] == 503
+    assert switch_answer(standby.region, desired)[0] == 503
 
 
 def test_a_transient_failure_is_retried_by_the_state_machine_and_the_run_completes(standby: RunbookWorld) -> None:

@@ -150,8 +150,8 @@ def test_lock_is_released_only_when_nothing_changed() -> None:
 
 
 def test_failures_after_fencing_began_keep_the_lock() -> None:
-    # GIVEN every catch and safe stop from the parallel fence/promote onwards THEN they lead to FailedAfterChanges
-    after = ["PromoteAndScaleUp", "WaitReady", "FlipTraffic", "Verify"]
+    # GIVEN every catch and safe stop from the parallel fence/promote/flip onwards THEN they lead to FailedAfterChanges
+    after = ["TakeOver", "WaitReady", "Verify"]
     for name in after:
         assert {c["Next"] for c in STATES[name]["Catch"]} == {"FailedAfterChanges"}
         assert STATES[name]["Catch"][0]["ResultPath"] == "$.error"

@@ -8,7 +8,7 @@ from switchyard.config import EnvironmentConfig
 from switchyard.model import DesiredState
 from tests.statemachine.conftest import RunbookWorld, output_results, runbook_world
 
-MUTATING_PATH = ["TakeLock", "Preflight", "PromoteAndScaleUp", "WaitReady", "FlipTraffic", "Verify", "ReleaseLock"]
+MUTATING_PATH = ["TakeLock", "Preflight", "TakeOver", "Promote", "FlipTraffic", "WaitReady", "Verify", "ReleaseLock"]
 
 
 def entered_in_order(states: list[str], expected: list[str]) -> bool:

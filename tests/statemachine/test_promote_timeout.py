@@ -1,15 +1,16 @@
 """The real runbook state machine when a promote invocation dies (a function timeout) right
 after RDS accepted the promotion: Step Functions reports ``Lambda.Unknown``, the Task's
-Retry runs promote again, which sees the promotion running and waits (polling within the
-invocation, then RetryableStepError) instead of sending a second one, and the run completes
-with exactly one promotion call.
+Retry runs promote again, which sees the promotion running and returns without sending a
+second one; the readiness loop (WaitReady, PollReadinessAgain) waits for it, and the run
+completes with exactly one promotion call.
 
 moto promotes at once; the named model (``ModelledRdsPromotion``) gives the promotion a
 duration on the test's clock, which every wait advances: each Retry wait (moto's
-interpreter would sleep it in real time) and each poll inside an invocation."""
+interpreter would sleep it in real time) and each Wait state (tests/statemachine/conftest.py)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import replace
 from types import SimpleNamespace
@@ -20,17 +21,19 @@ import pytest
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from drill.stepfunctions import LAMBDA_UNKNOWN, FunctionDied, all_states, load_definition
+from switchyard.contract import READINESS_POLL_SECONDS
 from switchyard.handlers.environment import override_deps
 from switchyard.retry import EventHook
 from tests.statemachine.conftest import RunbookWorld, output_results
 from tests.statemachine.test_step_retries import task_failures
 
-PROMOTION_SECONDS = 6.0  # longer than the Lambda.Unknown retry's first wait (at most 5 s)
+PROMOTION_SECONDS = 6.0  # longer than the Lambda.Unknown retry's first wait (full jitter: at most 5 s)
 IDEMPOTENT_STEP_TASKS = (
     "Validate",
     "DryRunPreflight",
     "TakeLock",
     "Preflight",
+    "FlipTrafficFirst",
     "Fence",
     "Promote",
     "ScaleUp",
@@ -93,15 +96,18 @@ def test_a_promote_that_dies_after_issuing_completes_with_one_promotion(
     assert report.status == "SUCCEEDED", report.cause
     promoted = output_results(report)["promote"]
     assert promoted["status"] == "noop"
-    # AND promote died once (Lambda.Unknown), then waited on the running promotion (within the
-    # invocation that found it done, or in retried ones that said "in progress"), then found it done
+    # AND promote died once (Lambda.Unknown), then its retry saw the promotion running and returned
+    # at once (the retry's wait, at most 5 s, is shorter than the promotion)
     runs = [run.error_type for run in standby.runbook.invocations if run.handler.endswith(".promote")]
-    assert runs[0] == LAMBDA_UNKNOWN
-    assert runs[-1] is None
-    assert set(runs[1:-1]) <= {"RetryableStepError"}, runs
-    waited_within = "is modifying, still a replica" in promoted["observed"].get("promotion_in_progress", "")
-    assert waited_within or "RetryableStepError" in runs[1:-1], (promoted["observed"], runs)
-    assert task_failures(standby, execution)[0] == LAMBDA_UNKNOWN
+    assert runs == [LAMBDA_UNKNOWN, None]
+    assert "is modifying, still a replica" in promoted["observed"]["promotion_in_progress"]
+    assert task_failures(standby, execution) == [LAMBDA_UNKNOWN]
+    # AND the readiness loop, not promote, waited for the promotion to complete: one poll at a time
+    # from the retry (its full-jitter wait is drawn at random) until the promotion's end
+    [retry_wait] = retry_waits_on_the_clock
+    polls = math.ceil((PROMOTION_SECONDS - retry_wait) / READINESS_POLL_SECONDS)
+    assert standby.waits == [READINESS_POLL_SECONDS] * polls
+    assert output_results(report)["wait_ready"]["status"] == "done"
     # AND exactly one promotion was ever sent
     promotions = [call for call in controller.call_log.snapshot() if call.operation == "PromoteReadReplica"]
     assert len(promotions) == 1

@@ -3,6 +3,11 @@ flip outlasts the handler's own retries, the step handler names it RetryableStep
 the Task's Retry runs the step again and the execution completes. A denied write is
 StepFailedError: no Retry, the Catch takes the failure path.
 
+Which write is a step's first depends on the action (switchyard.steps.flip): a failover
+flips in FlipTrafficFirst, and that write already carries the fence (``fenced_region``), so
+its Fence writes nothing; a planned switchover's FlipTrafficFirst answers noop, its Fence
+writes the fence and its FlipTraffic, after Promote, flips.
+
 moto's interpreter sleeps out each Retry interval in real time (``time.sleep`` in its
 retrier); the ``retry_waits`` fixture records those waits instead of sleeping them.
 """
@@ -31,19 +36,39 @@ HANDLER_ATTEMPTS = RetryPolicy().max_attempts  # what one invocation tries befor
 
 @dataclass(frozen=True)
 class FirstWrite:
-    """A step, its Task in the ASL, and the state-table write that is its first mutating call."""
+    """A step, the Task in the ASL that makes the write, the state-table write that is its
+    first mutating call in an ``action``, and what each invocation of the step's handler
+    raised in order when that write is throttled once past the handler's own retries."""
 
     step: str
     task: str
+    result: str  # where the Task stores its result: $.results.<result>
     item: str  # "lock" or "desired"
+    action: str
+    invocations: tuple[str | None, ...]
     active: str | None = None  # for a desired-state write: "primary" (the fence) or "standby" (the flip)
 
+    @property
+    def id(self) -> str:
+        return f"{self.task}-{self.action}"
 
+
+RETRIED = ("RetryableStepError", None)
 CASES = [
-    FirstWrite("lock", "TakeLock", "lock"),
-    FirstWrite("fence", "Fence", "desired", active="primary"),
-    FirstWrite("flip", "FlipTraffic", "desired", active="standby"),
+    FirstWrite("lock", "TakeLock", "lock", "lock", "failover", RETRIED),
+    FirstWrite("fence", "Fence", "fence", "desired", "switchover", RETRIED, active="primary"),
+    FirstWrite("flip", "FlipTrafficFirst", "flip_first", "desired", "failover", (*RETRIED, None), active="standby"),
+    FirstWrite("flip", "FlipTraffic", "flip", "desired", "switchover", (None, *RETRIED), active="standby"),
 ]
+
+
+def request_for(world: RunbookWorld, action: str) -> dict[str, Any]:
+    """A runbook input for ``action``; a switchover needs the replica caught up (RPO 0)."""
+    if action == "failover":
+        return world.request()
+    world.controller.clock.advance(600)  # the earlier lag datapoint leaves the lookback window
+    world.controller.publish_lag(0.0)
+    return world.request(action=action, reason="planned maintenance")
 
 
 @pytest.fixture
@@ -123,25 +148,27 @@ def test_a_step_failure_is_never_retried_and_always_caught() -> None:
         assert "States.ALL" in caught, task
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.step for case in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_a_throttled_step_is_retried_by_the_state_machine_and_the_run_completes(
     standby: RunbookWorld, retry_waits: list[float], case: FirstWrite
 ) -> None:
     # GIVEN the step's first write throttled long enough to exhaust one invocation's own retries
+    runbook_input = request_for(standby, case.action)
     injected = fail_first_writes(standby, case, code="ThrottlingException", times=HANDLER_ATTEMPTS)
 
-    # WHEN a failover executes in the real state machine
+    # WHEN the action executes in the real state machine
     with standby.handlers():
-        execution = standby.runbook.start(standby.request(), name="failover-INC-42")
+        execution = standby.runbook.start(runbook_input, name=f"{case.action}-INC-42")
         report = standby.runbook.wait(execution)
 
-    # THEN the run completed
+    # THEN the run completed, the Task that made the write answering done
     assert report.status == "SUCCEEDED", report.cause
-    assert output_results(report)[case.step]["status"] == "done"
+    assert output_results(report)[case.result]["status"] == "done"
     assert injected == [case.step] * HANDLER_ATTEMPTS
-    # AND the step ran twice: the first invocation raised RetryableStepError, the Task's Retry ran it again
+    # AND that Task ran its step twice: the first invocation raised RetryableStepError, the Task's Retry
+    # ran it again (the flip's other Task ran once, answering noop)
     runs = [run.error_type for run in standby.runbook.invocations if run.handler.endswith(f".{case.step}")]
-    assert runs == ["RetryableStepError", None]
+    assert runs == list(case.invocations)
     assert task_failures(standby, execution) == ["RetryableStepError"]
     assert len(retry_waits) == 1
     # AND the write landed once after four throttled attempts, in the runbook region's table
@@ -151,7 +178,7 @@ def test_a_throttled_step_is_retried_by_the_state_machine_and_the_run_completes(
         if call.step == case.step and call.operation == "PutItem" and call.region == standby.region
     ]
     assert len(writes) == HANDLER_ATTEMPTS + 1
-    # AND the final state is a completed failover at one epoch: standby active, primary fenced, lock released
+    # AND the final state is a completed move at one epoch: standby active, primary fenced, lock released
     desired = standby.desired()
     assert desired is not None
     assert (desired.active_region, desired.fenced_region, desired.epoch) == (
@@ -167,12 +194,14 @@ def test_a_throttled_step_is_retried_by_the_state_machine_and_the_run_completes(
 def test_a_denied_write_is_not_retried_and_takes_the_failure_path(
     standby: RunbookWorld, retry_waits: list[float]
 ) -> None:
-    # GIVEN the fence's write into the standby's table is denied (not retryable)
+    # GIVEN a planned switchover (its Fence writes the fence: a failover's flip already did)
+    # whose fence write into the standby's table is denied (not retryable)
     fence = next(case for case in CASES if case.step == "fence")
+    runbook_input = request_for(standby, fence.action)
     fail_first_writes(standby, fence, code="AccessDeniedException", times=1)
 
-    # WHEN a failover executes in the real state machine
-    report = standby.run(standby.request(), name="failover-INC-42")
+    # WHEN it executes in the real state machine
+    report = standby.run(runbook_input, name="switchover-INC-42")
 
     # THEN fence ran once and raised StepFailedError, which no Retry matches
     runs = [run.error_type for run in standby.runbook.invocations if run.handler.endswith(".fence")]
@@ -184,6 +213,7 @@ def test_a_denied_write_is_not_retried_and_takes_the_failure_path(
     assert "StepFailedError" in (report.cause or "")
     assert "AccessDeniedException from PutItem" in (report.cause or "")
     assert "RecordFailure" in report.states
+    assert "FlipTrafficFirst" in report.states  # a planned move's noop, before the fence
     assert "FlipTraffic" not in report.states
     desired = standby.desired()
     assert desired is not None

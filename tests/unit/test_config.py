@@ -10,6 +10,7 @@ import pytest
 from switchyard.config import (
     DEFAULT_CONFIG_DIR,
     ConfigError,
+    Detection,
     available_environments,
     load_environment,
     parse_environment,
@@ -55,6 +56,19 @@ def test_environment_name_must_be_safe() -> None:
             lambda r: r["detection"].update(evaluation_interval_seconds=90),
             r"evaluation_interval_seconds'.*multiple of 60",
         ),
+        (
+            lambda r: r["detection"].update(evaluation_interval_seconds=45),
+            r"field 'detection.evaluation_interval_seconds': 45 s is neither one of 5, 10, 15, 20, 30",
+        ),
+        (
+            lambda r: r["detection"].update(evaluation_interval_seconds=7),
+            r"field 'detection.evaluation_interval_seconds': 7 s is neither one of 5, 10, 15, 20, 30",
+        ),
+        (
+            lambda r: r["detection"].update(evaluation_interval_seconds=0),
+            r"field 'detection.evaluation_interval_seconds': Input should be greater than or equal to 5",
+        ),
+        (lambda r: r["detection"].update(max_data_age_seconds=30), r"field 'detection.max_data_age_seconds'"),
         (lambda r: r["regions"].update(standby="us-gov-west-1"), r"field 'regions.standby': String should match"),
         (lambda r: r["regions"].update(standby="cn-north-1"), r"field 'regions.standby': String should match"),
         (lambda r: r["detection"].update(recover_after_evaluations=1), r"recovery is harder than failure"),
@@ -81,6 +95,26 @@ def test_bad_configuration_names_environment_and_field(mutate, message: str) -> 
     mutate(raw)
     with pytest.raises(ConfigError, match=r"environment 'dev' \(test\.toml\): .*" + message):
         parse_environment("dev", raw, source="test.toml")
+
+
+@pytest.mark.parametrize("seconds", [5, 10, 15, 20, 30, 60, 120, 300])
+def test_evaluation_intervals_that_divide_the_minute_or_are_whole_minutes_load(seconds: int) -> None:
+    # GIVEN an interval that divides the minute (run N per scheduled invocation) or is whole minutes
+    raw = _raw()
+    raw["detection"]["evaluation_interval_seconds"] = seconds
+    # WHEN loaded THEN it is accepted and the alarms' period never drops below a minute
+    detection = parse_environment("dev", raw, source="test.toml").detection
+    assert detection.evaluation_interval_seconds == seconds
+    assert detection.alarm_period_seconds == max(60, seconds)
+    assert detection.evaluations_per_invocation == max(1, 60 // seconds)
+
+
+def test_evaluations_default_to_every_ten_seconds_and_the_shipped_environments_choose_five() -> None:
+    # GIVEN a detection section that does not set the interval  THEN it is 10 s
+    assert Detection().evaluation_interval_seconds == 10
+    # AND the shipped environments evaluate every 5 s (tuned with make bench)
+    assert load_environment("dev").detection.evaluation_interval_seconds == 5
+    assert load_environment("prod").detection.evaluation_interval_seconds == 5
 
 
 def test_name_inside_file_must_match_file(tmp_path: Path) -> None:

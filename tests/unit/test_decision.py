@@ -207,13 +207,27 @@ def test_memory_resets_when_the_active_region_or_epoch_changes(epoch_changes: bo
 
 
 @pytest.mark.parametrize(
-    ("age_seconds", "failing"),
-    [(None, None), (60, False), (180, False), (181, True), (3600, True)],
+    ("interval", "age_seconds", "failing"),
+    [
+        (60, None, None),
+        (60, 60, False),
+        (60, 180, False),
+        (60, 181, True),
+        (60, 3600, True),
+        # at the sub-minute cadence the heartbeat is written every evaluation: 3 x 10 s
+        (10, None, None),
+        (10, 10, False),
+        (10, 30, False),
+        (10, 31, True),
+    ],
 )
-def test_heartbeat_is_stale_after_three_evaluation_intervals(age_seconds: int | None, failing: bool | None) -> None:
-    # GIVEN a heartbeat of the given age (None: never seen)
+def test_heartbeat_is_stale_after_three_evaluation_intervals(
+    interval: int, age_seconds: int | None, failing: bool | None
+) -> None:
+    # GIVEN evaluations every ``interval`` seconds and a heartbeat of the given age (None: never seen)
+    detection = DETECTION.model_copy(update={"evaluation_interval_seconds": interval})
     heartbeat = None if age_seconds is None else START - timedelta(seconds=age_seconds)
 
     # WHEN turned into a signal THEN it fails only when stale, and is missing when never seen
-    signal = heartbeat_signal(heartbeat, now=START, detection=DETECTION, observer_region=STANDBY)
+    signal = heartbeat_signal(heartbeat, now=START, detection=detection, observer_region=STANDBY)
     assert (signal.source, signal.observed_from, signal.failing) == (SignalSource.FRESHNESS, STANDBY, failing)

@@ -1,8 +1,9 @@
 """The health monitor (switchyard.monitor) on in-memory fakes: what it starts, whom it
 pages, and how it records triggers, with no AWS emulation.
 
-dev: us-east-1 active, us-west-2's monitor watches it; quorum 2, three evaluations with
-quorum and a 120 s dwell confirm a failure.
+dev: us-east-1 active, us-west-2's monitor watches it. The hysteresis is pinned here (quorum
+2, three evaluations a minute apart with quorum and a 120 s dwell confirm a failure), not
+read from config/dev.toml, so these tests keep their meaning when the shipped tuning moves.
 """
 
 from __future__ import annotations
@@ -32,9 +33,17 @@ from tests.fakes import Fakes, alarm, probe, route53
 EVALUATION_SECONDS = 60
 
 
+PINNED_DETECTION = {"evaluation_interval_seconds": 60, "fail_after_evaluations": 3, "dwell_seconds": 120}
+
+
+def pinned(config: EnvironmentConfig) -> EnvironmentConfig:
+    """``config`` with the hysteresis these tests are written against."""
+    return config.model_copy(update={"detection": config.detection.model_copy(update=PINNED_DETECTION)})
+
+
 @pytest.fixture
 def fakes(dev_config: EnvironmentConfig) -> Fakes:
-    world = Fakes(dev_config)
+    world = Fakes(pinned(dev_config))
     world.seed_desired(initial_desired_state(dev_config))
     return world
 
@@ -100,7 +109,7 @@ def test_automatic_mode_starts_nothing_while_another_run_holds_the_lock(
 
 
 def test_manual_mode_notifies_once_per_epoch_and_starts_nothing(dev_config: EnvironmentConfig) -> None:
-    config = dev_config.model_copy(update={"mode": "manual"})
+    config = pinned(dev_config).model_copy(update={"mode": "manual"})
     fakes = Fakes(config)
     fakes.seed_desired(initial_desired_state(config))
     east, west = config.regions.primary, config.regions.standby

@@ -1,5 +1,5 @@
 """Runbook steps (switchyard.steps.STEPS) on in-memory fakes: validate, lock, fence,
-promote and record, each called with a RunbookState as its handler calls it.
+promote, flip, wait_ready and record, each called with a RunbookState as its handler calls it.
 
 dev: RDS PostgreSQL, us-east-1 primary; a failover promotes us-west-2, run by us-west-2's
 runbook (each region's runbook promotes only its own region).
@@ -129,11 +129,16 @@ def test_lock_refuses_while_the_other_regions_replica_shows_a_holder(
 
 def test_fence_writes_the_fence_and_records_every_fence(fakes: Fakes, dev_config: EnvironmentConfig) -> None:
     east, west = dev_config.regions.primary, dev_config.regions.standby
+    fakes.state.tables[east] = fakes.state.tables[west]  # MRSC: both regions read one strongly consistent table
+    writes = []
+    original = fakes.state.write_desired
+    fakes.state.write_desired = lambda region, state: writes.append(region) or original(region, state)  # type: ignore[method-assign]
 
     _, result = run(fakes, runbook(dev_config, Action.FAILOVER, west), "lock", "fence")
 
     assert result.status is StepStatus.DONE
-    for region in (west, east):  # the target's replica, then best-effort the old region's
+    assert writes == [west], "one write, through the target: nothing through the old region's endpoint"
+    for region in (west, east):
         desired = fakes.state.read_desired(region)
         assert desired is not None
         assert (desired.epoch, desired.fenced_region, desired.active_region) == (1, east, east)
@@ -156,7 +161,7 @@ def test_fence_with_the_old_region_dark_still_fences_through_the_target(
 
     assert result.status is StepStatus.DONE
     assert result.observed["fenced"] == [f"desired-state@{west}"]
-    assert set(result.observed["not_fenced"]) == {f"desired-state@{east}", f"asg@{east}"}
+    assert set(result.observed["not_fenced"]) == {f"asg@{east}"}
     assert result.observed["fences"][f"switch@{east}"].startswith("pending: its replica is unreadable")
     assert result.observed["fences"][f"database@{east}"].startswith("pending: unreachable")
 
@@ -200,12 +205,13 @@ def test_promote_never_sends_a_second_request_while_one_runs(fakes: Fakes, dev_c
     fakes.database.promotion_seconds = 600  # RDS takes minutes
 
     state, first = run(fakes, runbook(dev_config, Action.FAILOVER, west), "lock", "fence", "promote")
-    with pytest.raises(RetryableStepError, match="promotion in progress"):
-        STEPS["promote"](state, fakes.deps(west))
+    second = STEPS["promote"](state, fakes.deps(west))
 
     assert first.status is StepStatus.DONE
     assert len(fakes.database.promotions) == 1
-    assert fakes.sleeps, "it polled within the invocation before handing the wait to the state machine"
+    assert second.status is StepStatus.NOOP
+    assert "already running" in second.message
+    assert fakes.sleeps == [], "the readiness loop waits for the promotion, not promote"
 
 
 def test_promote_waits_for_a_claimed_promotion_it_cannot_see_yet(fakes: Fakes, dev_config: EnvironmentConfig) -> None:
@@ -251,6 +257,131 @@ def test_promote_refuses_a_data_losing_promotion_above_the_rpo_budget(
     assert blockers(result) == ["rpo"]
     assert fakes.database.promotions == []
     assert fakes.state.read_lost_writes_record(west, epoch=1) is None
+
+
+# -- flip and the readiness loop -------------------------------------------------------------
+
+
+def test_flip_moves_traffic_while_the_target_database_is_still_being_promoted(
+    fakes: Fakes, dev_config: EnvironmentConfig
+) -> None:
+    # GIVEN a promotion that takes minutes was just sent (the runbook flips right after promote)
+    east, west = dev_config.regions.primary, dev_config.regions.standby
+    fakes.database.promotion_seconds = 300
+    state, _ = run(fakes, runbook(dev_config, Action.FAILOVER, west), "lock", "fence", "promote")
+    assert not fakes.database.describe(west).writable
+
+    # WHEN flip runs
+    _, flipped = run(fakes, state, "flip")
+
+    # THEN traffic moves to the standby at the run's epoch, the old primary stays fenced
+    assert flipped.status is StepStatus.DONE, flipped
+    desired = fakes.state.read_desired(west)
+    assert desired is not None
+    assert (desired.active_region, desired.fenced_region, desired.epoch) == (west, east, 1)
+
+
+def test_flip_refuses_when_a_newer_epoch_exists(fakes: Fakes, dev_config: EnvironmentConfig) -> None:
+    # GIVEN a newer run wrote epoch 5 after this run (epoch 1) promoted
+    east, west = dev_config.regions.primary, dev_config.regions.standby
+    state, _ = run(fakes, runbook(dev_config, Action.FAILOVER, west), "lock", "fence", "promote")
+    newer = DesiredState(active_region=east, epoch=5, updated_by="other", reason="r", updated_at="2026-01-01")
+    fakes.seed_desired(newer)
+
+    # WHEN flip runs THEN it stops for a human and leaves the newer state alone
+    _, flipped = run(fakes, state, "flip")
+
+    assert flipped.status is StepStatus.NEEDS_HUMAN
+    assert "superseded by epoch 5" in flipped.message
+    assert fakes.state.read_desired(west) == newer
+
+
+def flipped_during_promotion(fakes: Fakes, config: EnvironmentConfig, promotion_seconds: float) -> RunbookState:
+    """A failover to the standby up to its flip, with a promotion taking ``promotion_seconds``."""
+    fakes.database.promotion_seconds = promotion_seconds
+    steps = ("lock", "fence", "scale_up", "promote", "flip")
+    state, _ = run(fakes, runbook(config, Action.FAILOVER, config.regions.standby), *steps)
+    return state
+
+
+def test_wait_ready_checks_once_and_answers_waiting_without_sleeping(
+    fakes: Fakes, dev_config: EnvironmentConfig
+) -> None:
+    # GIVEN the promotion is still running
+    state = flipped_during_promotion(fakes, dev_config, 300)
+
+    # WHEN wait_ready runs
+    _, result = run(fakes, state, "wait_ready")
+
+    # THEN it looked once, says what is missing, and leaves the waiting to the state machine
+    assert result.status is StepStatus.WAITING
+    assert "writable+available" in result.message
+    assert result.observed["checks"] == 1
+    assert fakes.sleeps == []
+
+
+def test_wait_ready_is_done_once_the_promotion_completes(fakes: Fakes, dev_config: EnvironmentConfig) -> None:
+    # GIVEN a first check answered waiting
+    state = flipped_during_promotion(fakes, dev_config, 300)
+    state, first = run(fakes, state, "wait_ready")
+
+    # WHEN the promotion completes and the state machine asks again
+    fakes.clock.advance(300)
+    _, second = run(fakes, state, "wait_ready")
+
+    # THEN the target is ready on the second check, under the deadline the first one set
+    assert first.status is StepStatus.WAITING
+    assert second.status is StepStatus.DONE, second
+    assert second.observed["checks"] == 2
+    assert second.observed["deadline"] == first.observed["deadline"]
+
+
+def test_wait_ready_deadline_counts_from_when_the_promotion_was_issued(
+    fakes: Fakes, dev_config: EnvironmentConfig
+) -> None:
+    # GIVEN a promotion slower than database.max_promotion_seconds (1800 s), first checked 1000 s after it was sent
+    limit = dev_config.database.max_promotion_seconds
+    state = flipped_during_promotion(fakes, dev_config, limit + 600)
+    issued = fakes.state.read_promotion(dev_config.regions.standby, epoch=1)
+    assert issued is not None
+    fakes.clock.advance(1000)
+    state, first = run(fakes, state, "wait_ready")
+
+    # WHEN the state machine asks again just past issued_at + 1800 s (only 801 s after the wait began)
+    fakes.clock.advance(limit - 1000 + 1)
+    _, late = run(fakes, state, "wait_ready")
+
+    # THEN it stops for a human, naming what is missing, the deadline and where it counts from
+    assert first.status is StepStatus.WAITING
+    assert late.status is StepStatus.NEEDS_HUMAN
+    assert blockers(late) == ["readiness-deadline"]
+    assert f"the promotion issued at {issued['issued_at']}" in late.message
+    assert f"database.max_promotion_seconds = {limit} s" in late.message
+    assert "writable+available" in late.message
+    assert late.observed["deadline"] in late.message
+
+
+def test_wait_ready_without_a_promotion_of_this_run_counts_from_its_first_check(
+    fakes: Fakes, dev_config: EnvironmentConfig
+) -> None:
+    # GIVEN this run sent no promotion (none recorded at its epoch) and the standby is not the writer
+    state, _ = run(fakes, runbook(dev_config, Action.FAILOVER, dev_config.regions.standby), "lock", "fence")
+    limit = dev_config.database.max_promotion_seconds
+
+    # WHEN it is checked at the start, just before the deadline and just after it
+    state, first = run(fakes, state, "wait_ready")
+    fakes.clock.advance(limit - 1)
+    state, before = run(fakes, state, "wait_ready")
+    fakes.clock.advance(2)
+    _, after = run(fakes, state, "wait_ready")
+
+    # THEN it waits until max_promotion_seconds after its first check, then stops for a human
+    assert [first.status, before.status, after.status] == [
+        StepStatus.WAITING,
+        StepStatus.WAITING,
+        StepStatus.NEEDS_HUMAN,
+    ]
+    assert "no promotion issued by this run" in after.message
 
 
 # -- record -----------------------------------------------------------------------------------

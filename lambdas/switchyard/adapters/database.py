@@ -61,6 +61,9 @@ class DatabaseStatus:
     replication_lag_seconds: float | None  # the standby's lag behind the writer; None = unknown
     status: str
     promotion_in_progress: str | None = None  # what AWS shows of a promotion it accepted and has not finished
+    # the moment the lag value describes (the end of its metric period): observed_at - lag
+    # is how far the replica had replayed (switchyard.steps.gates.loss_bound_seconds)
+    replication_lag_observed_at: datetime | None = None
 
     def as_observed(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,9 @@ class DatabaseStatus:
             "replication_lag_seconds": self.replication_lag_seconds,
             "status": self.status,
             "promotion_in_progress": self.promotion_in_progress,
+            "replication_lag_observed_at": (
+                self.replication_lag_observed_at.isoformat() if self.replication_lag_observed_at else None
+            ),
         }
 
 
@@ -184,6 +190,18 @@ def first_or_none(describe: Callable[[], dict[str, Any]], *, not_found: str, key
     return items[0] if items else None
 
 
+@dataclass(frozen=True)
+class LagReading:
+    """The newest datapoint of a replication-lag metric: its value (the period's Maximum) and
+    the end of its period, the moment that value describes."""
+
+    seconds: float
+    observed_at: datetime
+
+
+LAG_PERIOD = timedelta(seconds=60)  # the lag metrics' resolution (standard CloudWatch metrics)
+
+
 class ReplicationLagReader:
     """Latest value of a replication-lag metric in a region, in seconds (None: no data)."""
 
@@ -195,9 +213,9 @@ class ReplicationLagReader:
     def clock(self) -> Clock:
         return self._clock
 
-    def latest_seconds(
+    def latest(
         self, region: str, *, metric: str, dimension: tuple[str, str], unit_to_seconds: float = 1.0
-    ) -> float | None:
+    ) -> LagReading | None:
         now = self._clock()
         response = self._clients.client("cloudwatch", region).get_metric_statistics(
             Namespace="AWS/RDS",
@@ -205,13 +223,37 @@ class ReplicationLagReader:
             Dimensions=[{"Name": dimension[0], "Value": dimension[1]}],
             StartTime=now - LAG_LOOKBACK,
             EndTime=now,
-            Period=60,
+            Period=int(LAG_PERIOD.total_seconds()),
             Statistics=["Maximum"],
         )
         points = sorted(response.get("Datapoints", []), key=lambda point: point["Timestamp"])
         if not points:
             return None
-        return float(points[-1]["Maximum"]) * unit_to_seconds
+        newest = points[-1]
+        # a datapoint's Timestamp is the start of its period; its Maximum is reached by the end
+        return LagReading(float(newest["Maximum"]) * unit_to_seconds, newest["Timestamp"] + LAG_PERIOD)
+
+    def latest_seconds(
+        self, region: str, *, metric: str, dimension: tuple[str, str], unit_to_seconds: float = 1.0
+    ) -> float | None:
+        reading = self.latest(region, metric=metric, dimension=dimension, unit_to_seconds=unit_to_seconds)
+        return None if reading is None else reading.seconds
+
+
+def _described(
+    region: str, identifier: str, *, status: str, writable: bool, reading: LagReading | None, in_progress: str | None
+) -> DatabaseStatus:
+    return DatabaseStatus(
+        region,
+        identifier,
+        True,
+        status == "available",
+        writable,
+        None if reading is None else reading.seconds,
+        status,
+        in_progress,
+        None if reading is None else reading.observed_at,
+    )
 
 
 class RdsReplicaDatabase:
@@ -242,14 +284,16 @@ class RdsReplicaDatabase:
         if instance is None:
             return DatabaseStatus(region, identifier, False, False, False, None, "not-found")
         writable = self._is_writable(region, instance)
-        lag = None
+        reading = None
         if not writable:
-            lag = self._lag.latest_seconds(region, metric="ReplicaLag", dimension=("DBInstanceIdentifier", identifier))
+            reading = self._lag.latest(region, metric="ReplicaLag", dimension=("DBInstanceIdentifier", identifier))
         status = self._status(region, instance)
         in_progress = None
         if not writable and status in RDS_PROMOTION_STATUSES:
             in_progress = f"PromoteReadReplica: {identifier} is {status}, still a replica"
-        return DatabaseStatus(region, identifier, True, status == "available", writable, lag, status, in_progress)
+        return _described(
+            region, identifier, status=status, writable=writable, reading=reading, in_progress=in_progress
+        )
 
     def _status(self, region: str, instance: dict[str, Any]) -> str:  # noqa: ARG002 - used by the model
         return str(instance.get("DBInstanceStatus", "unknown"))
@@ -482,16 +526,18 @@ class AuroraGlobalDatabase:
             return DatabaseStatus(region, identifier, False, False, False, None, "not-found")
         writable = self._member_is_writer(cluster["DBClusterArn"], global_cluster)
         in_progress = self._failover_in_progress(global_cluster)
-        lag = None
+        reading = None
         if not writable:
-            lag = self._lag.latest_seconds(
+            reading = self._lag.latest(
                 region,
                 metric="AuroraGlobalDBReplicationLag",
                 dimension=("DBClusterIdentifier", identifier),
                 unit_to_seconds=0.001,
             )
         status = str(cluster.get("Status", "unknown"))
-        return DatabaseStatus(region, identifier, True, status == "available", writable, lag, status, in_progress)
+        return _described(
+            region, identifier, status=status, writable=writable, reading=reading, in_progress=in_progress
+        )
 
     def _failover_state(self, global_cluster: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = global_cluster.get("FailoverState") or {}

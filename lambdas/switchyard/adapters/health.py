@@ -25,7 +25,7 @@
     impairment, CRUDL-type operations for Route 53 may not work, but DNS resolution and
     health checks, and updates to routing resulting from changes in health checks, will
     continue to work"). Staleness: a resolver may cache the answer for the records' TTL
-    (``VERDICT_TTL_SECONDS``, 10 s), so the verdict is at most that much older than
+    (``VERDICT_TTL_SECONDS``, 5 s), so the verdict is at most that much older than
     Route 53's, far below ``detection.max_data_age_seconds``; the signal is stamped with
     the time of the lookup. An unresolvable name, a timeout or an unexpected answer is
     missing data, never failing;

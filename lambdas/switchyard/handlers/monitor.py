@@ -1,12 +1,23 @@
-"""``switchyard.handlers.monitor.handler``: scheduled every minute and on CloudWatch
-alarm state changes (EventBridge); evaluates the other region and acts (see
-switchyard.monitor). Any other event is rejected before anything is read or written.
+"""``switchyard.handlers.monitor.handler``: scheduled once a minute and on CloudWatch alarm
+state changes (EventBridge); evaluates the other region and acts (see switchyard.monitor).
+Any other event is rejected before anything is read or written.
+
+The schedule's event runs a minute of evaluations: ``60 / detection.evaluation_interval_seconds``
+of them below 60 s, ``interval`` apart, each with its own trigger identity, stopping early
+when the function's remaining time could not fit another (switchyard.monitor.run_evaluations).
+An alarm's event runs one. Each evaluation first writes this region's heartbeat; one that
+cannot be written logs an ERROR and counts ``HeartbeatNotWritten`` (the invocation goes on:
+the reconciler's own heartbeat failure is what fails a function and raises its alarm).
 Without a desired state it evaluates nothing, logs an ERROR and counts
-``DesiredStateMissing`` (the alarm). Every trigger is recorded with its EventBridge id and
-time (``trigger#<app>#<region>#<event id>``), duplicates and late events included."""
+``DesiredStateMissing`` (the alarm). Every evaluation's trigger is recorded with its id and
+time (``trigger#<app>#<region>#<event id>``), duplicates and late events included.
+
+``single_evaluation`` runs exactly one evaluation of an event whatever the interval: for a
+caller that ticks once per evaluation interval itself (the drill); it is never deployed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,7 +35,17 @@ from switchyard.handlers.observability import (
     report_desired_state_unavailable,
     tracer,
 )
-from switchyard.monitor import TRIGGER_DUPLICATE, respond_to_trigger, trigger_from_event
+from switchyard.monitor import (
+    TRIGGER_DUPLICATE,
+    MonitorOutcome,
+    Trigger,
+    evaluation_offsets,
+    respond_to_trigger,
+    run_evaluations,
+    trigger_from_event,
+)
+
+SCHEDULED_EVENT = "Scheduled Event"
 
 
 class MonitorTrigger(EventBridgeModel):
@@ -40,20 +61,64 @@ class InvalidMonitorEventError(ValueError):
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:  # noqa: ARG001
+def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:
+    """The schedule: a minute of evaluations; an alarm state change: one."""
+    return _handle(event, context, deps, loop=True)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def single_evaluation(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:
+    """Exactly one evaluation of ``event`` (the drill ticks once per evaluation interval)."""
+    return _handle(event, context, deps, loop=False)
+
+
+def _handle(event: dict[str, Any], context: Any, deps: RunbookDeps | None, *, loop: bool) -> dict[str, Any]:
     metrics.add_metric(name="Invocations", unit=MetricUnit.Count, value=1)
     trigger = parse_event(MonitorTrigger, event, InvalidMonitorEventError, "a monitor trigger")
     resolved = handler_deps(deps)
     received = trigger_from_event(trigger.id, trigger.time, trigger.detail_type, trigger.source, trigger.detail)
+    scheduled = loop and trigger.detail_type == SCHEDULED_EVENT
+    offsets = evaluation_offsets(resolved.config.detection) if scheduled else (0,)
     with calls_attributed_to(resolved, MONITOR):
-        outcome = respond_to_trigger(resolved, received)
+        run = run_evaluations(
+            resolved,
+            received,
+            lambda slot: _evaluate(resolved, slot),
+            offsets=offsets,
+            remaining_seconds=_remaining_seconds(context),
+        )
+    if run.stopped_early or run.skipped_offsets:
+        logger.warning(
+            "monitor evaluations cut short",
+            extra={
+                "event_id": trigger.id,
+                "evaluations": len(run.outcomes),
+                "planned": len(offsets),
+                "skipped_offsets": run.skipped_offsets,
+                "stopped_early": run.stopped_early,
+            },
+        )
+        metrics.add_metric(name="EvaluationsNotRun", unit=MetricUnit.Count, value=len(offsets) - len(run.outcomes))
+    return run.as_dict()
+
+
+def _evaluate(deps: RunbookDeps, trigger: Trigger) -> MonitorOutcome:
+    """One evaluation as the function runs it: heartbeat, decision, record; its log line and metrics."""
+    outcome = respond_to_trigger(deps, trigger)
     if outcome.desired_state is not None:
         report_desired_state_unavailable(outcome.desired_state, function=MONITOR)
+    if outcome.heartbeat_error is not None:
+        key = deps.names.heartbeat_key(deps.region)
+        where = {"table": deps.names.state_table, "key": key, "region": deps.region}
+        logger.error("heartbeat not written", extra={**where, "error": outcome.heartbeat_error})
+        metrics.add_metric(name="HeartbeatNotWritten", unit=MetricUnit.Count, value=1)
     logger.info(
         "monitor evaluated",
         extra={
             "trigger": trigger.detail_type,
-            "event_id": trigger.id,
+            "event_id": trigger.event_id,
             "event_time": trigger.time.isoformat(),
             **outcome.as_dict(),
         },
@@ -64,4 +129,12 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
         metrics.add_metric(name=metric_name("Decision", outcome.decision.value), unit=MetricUnit.Count, value=1)
     if outcome.started_execution:
         metrics.add_metric(name="RunbookStarted", unit=MetricUnit.Count, value=0 if outcome.duplicate else 1)
-    return outcome.as_dict()
+    return outcome
+
+
+def _remaining_seconds(context: Any) -> Callable[[], float | None]:
+    """The function's time left (Lambda's context); unbounded for a context without it."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return lambda: None
+    return lambda: float(remaining()) / 1000.0

@@ -5,8 +5,13 @@ state: ``fenced_region=<old>`` at this run's epoch. The old region's traffic swi
 answers 503 and its reconciler scales it to the standby's warm minimum, whenever it
 reads the newer epoch (replication), so nothing here needs the failing region.
 
-Then, best-effort (short timeouts, one attempt, never blocking): the same fence into the
-old region's own replica, the old region's ASG down to the warm minimum, and its database
+The state table is multi-Region strongly consistent (MRSC): that one write is what every
+region with a majority reads, the old region's replica included once it can answer, so
+no second write goes through the old region's endpoint (one into a dark region cost the
+critical path the controller's full connect timeouts and retries, about 9 s, for nothing).
+
+Then, best-effort (short timeouts, one attempt, never blocking): the old region's ASG down
+to the warm minimum, and its database
 (switchyard.database_fence: snapshot any unsnapshotted lost writes, then stop an RDS old
 primary that no longer has a replica / verify an Aurora writer was demoted). Before the
 promotion the database is normally ``refused: has a replica`` (RDS) or ``still the
@@ -63,10 +68,6 @@ def fence_old_primary(state: RunbookState, deps: RunbookDeps) -> StepResult:
         )
     else:
         return run.finish(StepStatus.NEEDS_HUMAN, "a newer epoch appeared while fencing; this run is stale")
-    if not already:  # a re-run leaves the old replica to replication
-        _best_effort(
-            f"desired-state@{run.source}", lambda: deps.state.write_desired(run.source, fence), fenced, not_fenced
-        )
     warm_min = deps.config.capacity.standby_warm_min
     capacity: list[int] = []
     _best_effort(
@@ -79,9 +80,9 @@ def fence_old_primary(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if capacity:
         fences[f"asg@{run.source}"] = f"fenced: desired capacity {capacity[0]} (warm minimum {warm_min})"
     fences.update(_verify_switch(run, epoch))
-    if already:  # a re-run changes nothing more: the old region's reconciler enforces it every minute
+    if already and not _flipped_by_this_run(state):  # a re-run: the old region's reconciler enforces it
         fences[f"database@{run.source}"] = f"pending: left to {run.source}'s reconciler (a re-run of this epoch)"
-    else:
+    else:  # this run's fence (a failover's FlipTrafficFirst wrote the epoch's fence just before)
         fences.update(_fence_database(run, epoch, fenced, not_fenced))
     for what, why in not_fenced.items():
         fences.setdefault(what, f"pending: {why}")
@@ -91,6 +92,12 @@ def fence_old_primary(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if already:
         return run.finish(StepStatus.NOOP, f"{run.source} already fenced at epoch {epoch}")
     return run.finish(StepStatus.DONE, f"fenced {run.source} at epoch {epoch} ({len(not_fenced)} best-effort misses)")
+
+
+def _flipped_by_this_run(state: RunbookState) -> bool:
+    """This execution's FlipTrafficFirst wrote the epoch's fence (with the new active region)."""
+    first = state.result("flip_first")
+    return first is not None and first.status is StepStatus.DONE
 
 
 def _verify_switch(run: StepRun, epoch: int) -> dict[str, str]:

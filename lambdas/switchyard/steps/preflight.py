@@ -12,7 +12,11 @@ For the state machine, ``observed`` always carries:
   or any mutating run when ``config.mode == "manual"``; False once the state document
   carries an ``approval``;
 - ``approval_reason`` (str): why, stating the lag and the budget ("" when not required);
-- ``replication_lag_seconds`` (float | None): the standby's lag, None when unknown.
+- ``replication_lag_seconds`` (float | None): what the RPO gate decides on: the bound on
+  the writes the standby can be missing (``switchyard.steps.gates.loss_bound``: its replay
+  position from the lag metric, against the source's last heartbeat), None when unknown;
+  ``replica_lag_reported_seconds``, ``replica_lag_observed_at`` and ``source_last_seen`` are
+  what it was computed from.
 
 The promote step enforces the same RPO gate itself, so skipping the approval cannot
 lose data silently. Preflight asks for every failover over budget, even on Aurora where
@@ -29,26 +33,28 @@ from switchyard.deps import RunbookDeps
 from switchyard.model import Action, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 from switchyard.steps._common import StepRun, start
-from switchyard.steps.gates import data_loss_gate
+from switchyard.steps.gates import LossBound, data_loss_gate, lag_evidence_due, target_loss_bound
 
 
 def preflight_checks(state: RunbookState, deps: RunbookDeps) -> StepResult:
     run = start("preflight", state, deps)
-    lag = _check_database(run)
+    bound = _check_database(run)
+    if bound is not None:
+        run.observed.update(bound.as_observed())
     if state.request.action.is_planned:
         _check_source_reachable(run)
     _check_compute(run)
     _check_storage(run)
     _check_health_checks(run)
     _check_lock(run)
-    _decide_approval(run, lag)
+    _decide_approval(run, bound)
     blockers = [finding.check for finding in run.findings if finding.severity is Severity.BLOCKER]
     if blockers:
         return run.finish(StepStatus.NEEDS_HUMAN, f"preflight blockers: {', '.join(blockers)}")
     return run.finish(StepStatus.NOOP, f"ready to {state.request.action} to {run.target}")
 
 
-def _check_database(run: StepRun) -> float | None:
+def _check_database(run: StepRun) -> LossBound | None:
     database = run.deps.database.describe(run.target)
     run.observed["target_database"] = database.as_observed()
     if not database.exists:
@@ -59,7 +65,7 @@ def _check_database(run: StepRun) -> float | None:
     if database.writable:
         run.finding("target-database", Severity.INFO, f"{database.identifier} is already writable")
         return None
-    return database.replication_lag_seconds
+    return target_loss_bound(run.deps, database, run.source)
 
 
 def _check_source_reachable(run: StepRun) -> None:
@@ -148,12 +154,20 @@ def _check_lock(run: StepRun) -> None:
         run.finding("lock", Severity.BLOCKER, f"a runbook is already in progress: {lock.holder} at epoch {lock.epoch}")
 
 
-def _decide_approval(run: StepRun, lag: float | None) -> None:
+def _decide_approval(run: StepRun, bound: LossBound | None) -> None:
+    """Ask a human when a failover's RPO bound is over budget (or unknown), or in manual mode.
+    Not while fresher lag evidence is due for an automatic failover (gates.lag_evidence_due):
+    promote waits for it and decides then, so traffic need not wait for the metric."""
     config = run.deps.config
+    lag = bound.seconds if bound else None
     reasons = []
     if run.action is Action.FAILOVER:
         gate = data_loss_gate(lag, config.rpo_budget_seconds)
-        if gate:
+        due = lag_evidence_due(run.deps, bound, action=run.action, approved=run.state.approval is not None)
+        if gate and due:
+            run.observed["lag_evidence_pending"] = due
+            run.finding("rpo", Severity.INFO, f"{gate}; {due}: promote waits for it")
+        elif gate:
             reasons.append(gate)
     if config.mode == "manual" and run.action.mutates:
         reasons.append(f"environment {config.name} is in manual mode")

@@ -11,8 +11,8 @@ planned switchover waits until the fenced primary's last writes replicated: it p
 within the invocation, then raises a retryable error for the state machine's Retry.
 
 A promotion is sent at most once per lock epoch, across retries, timeouts and concurrent
-invocations: the step observes first (already the writer: NOOP; AWS shows a promotion in
-progress: wait, via a retryable error), then claims the epoch's promotion record in the
+invocations: the step observes first (already the writer, or AWS shows a promotion in
+progress: NOOP, and the runbook's readiness loop waits for it), then claims the epoch's promotion record in the
 state table with a condition before it sends the request, and settles the record with the
 outcome. A retry that finds the record claimed and AWS showing nothing yet waits for the
 promotion to become visible (describe can lag the accepted request), and hands the run to
@@ -45,7 +45,7 @@ from switchyard.model import Action, Severity, StepResult, StepStatus
 from switchyard.retry import is_retryable
 from switchyard.runbook_state import RunbookState, approval_problems
 from switchyard.steps._common import RetryableStepError, StepRun, start
-from switchyard.steps.gates import data_loss_gate
+from switchyard.steps.gates import data_loss_gate, lag_evidence_due, target_loss_bound
 
 # How long a promotion recorded as sent may stay invisible (describe showing the replica
 # available, not promoting) before a human is asked: AWS's describe calls are eventually
@@ -76,26 +76,20 @@ def promote_standby_database(state: RunbookState, deps: RunbookDeps) -> StepResu
         return _await_recorded_promotion(run, target, recorded)
     reachable = _primary_reachable(run)
     run.observed["primary_reachable"] = reachable
-    refusal = _refuse_unsafe_promotion(run, target.replication_lag_seconds, reachable=reachable)
+    refusal = _refuse_unsafe_promotion(run, target, reachable=reachable)
     return refusal or _issue_promotion(run, target, epoch, reachable=reachable)
 
 
 def _wait_for_running_promotion(run: StepRun, target: DatabaseStatus) -> StepResult:
     """AWS shows a promotion running (this run's, sent by an invocation that timed out, or
-    anyone's): never send another. Poll within this invocation (``deps.readiness`` bounds
-    it), then hand the wait to the state machine's Retry."""
-    polling, deps = run.deps.readiness, run.deps
+    anyone's): never send another, and do not wait for it here either: the runbook's
+    readiness loop (wait_ready) waits for the target to become the writer, up to its
+    deadline."""
     run.observed["promotion_in_progress"] = target.promotion_in_progress
-    for _ in range(polling.attempts):
-        deps.sleep(polling.interval_seconds)
-        target = deps.database.describe(run.target)
-        if target.writable:
-            run.observed["target_database"] = target.as_observed()
-            return run.finish(StepStatus.NOOP, f"{target.identifier} is the writer: the running promotion finished")
-        if not target.promotion_in_progress:
-            break
-    raise RetryableStepError(
-        f"promotion in progress, not sending another: {target.promotion_in_progress or target.status}"
+    return run.finish(
+        StepStatus.NOOP,
+        f"a promotion of {target.identifier} is already running ({target.promotion_in_progress}); "
+        "not sending another: the readiness wait follows it",
     )
 
 
@@ -223,9 +217,12 @@ def _wait_for_catch_up(run: StepRun, lag: float | None) -> float:
     raise RetryableStepError(f"waiting for the replica to catch up (lag {lag}s) before promoting")
 
 
-def _refuse_unsafe_promotion(run: StepRun, lag: float | None, *, reachable: bool) -> StepResult | None:
-    """A needs-human result when promoting now could lose data nobody approved losing."""
+def _refuse_unsafe_promotion(run: StepRun, target: DatabaseStatus, *, reachable: bool) -> StepResult | None:
+    """A needs-human result when promoting now could lose data nobody approved losing. A
+    planned move waits for the raw lag to reach 0; a failover is gated on the bound on what
+    the target can be missing (switchyard.steps.gates, the same figure preflight asked on)."""
     deps, state = run.deps, run.state
+    lag = target.replication_lag_seconds
     rds_engine = deps.config.database.engine == "rds-postgres"
     if run.action.is_planned:
         if not reachable:
@@ -235,8 +232,13 @@ def _refuse_unsafe_promotion(run: StepRun, lag: float | None, *, reachable: bool
         run.observed["replication_lag_seconds"] = lag
         return _refuse_unacceptable_approval(run, lag, data_losing=False)
     data_losing = rds_engine or not reachable
+    bound = target_loss_bound(deps, target, run.source)
+    lag = bound.seconds
     gate = data_loss_gate(lag, deps.config.rpo_budget_seconds) if data_losing else None
-    run.observed.update({"data_losing": data_losing, "replication_lag_seconds": lag})
+    run.observed.update({"data_losing": data_losing, **bound.as_observed()})
+    due = lag_evidence_due(deps, bound, action=run.action, approved=state.approval is not None) if gate else None
+    if due:
+        return run.finish(StepStatus.WAITING, due)  # PollPromoteAgain brings it back; nothing was sent
     if gate and state.approval is None:
         run.finding("rpo", Severity.BLOCKER, f"{gate}: a human must approve", replication_lag_seconds=lag)
         return run.finish(StepStatus.NEEDS_HUMAN, f"refused a data-losing promotion: {gate}")

@@ -39,12 +39,26 @@ def health_alarm_arns(given: BareStack, region: str) -> list[str]:
     return [given.names.alarm_arn(region, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS]
 
 
-def test_monitor_runs_on_the_evaluation_interval(built) -> None:
+def test_monitor_is_invoked_every_minute_at_sub_minute_evaluations(built) -> None:
+    # GIVEN dev's sub-minute evaluations (5 s)  THEN the schedule invokes the monitor once a minute
+    # (EventBridge rates are whole minutes; the invocation runs the minute's evaluations)
     given, rules = built
+    assert given.config.detection.evaluation_interval_seconds < 60
     schedule = rule(rules, "TriggerMonitorSchedule")
-    minutes = given.config.detection.evaluation_interval_seconds // 60
-    assert schedule["ScheduleExpression"] == f"rate({minutes} minute{'s' if minutes > 1 else ''})"
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
     assert schedule["Targets"][0]["Arn"] == given.function_arn("monitor")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expression"),
+    [(5, "rate(1 minute)"), (30, "rate(1 minute)"), (60, "rate(1 minute)"), (120, "rate(2 minutes)")],
+)
+def test_the_schedule_follows_the_interval(dev: EnvironmentConfig, seconds: int, expression: str) -> None:
+    # GIVEN an evaluation interval  WHEN scheduled  THEN once a minute below a minute, else the interval
+    config = dev.model_copy(
+        update={"detection": dev.detection.model_copy(update={"evaluation_interval_seconds": seconds})}
+    )
+    assert evaluation_schedule(config).expression_string == expression
 
 
 def test_reconciler_runs_on_a_schedule(built) -> None:
@@ -84,9 +98,14 @@ def test_every_target_retries_a_bounded_number_of_times(built) -> None:
         assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 600
 
 
-def test_an_interval_that_is_not_whole_minutes_is_refused(dev: EnvironmentConfig) -> None:
-    # GIVEN an evaluation interval EventBridge cannot schedule
-    config = dev.model_copy(update={"detection": dev.detection.model_copy(update={"evaluation_interval_seconds": 90})})
+@pytest.mark.parametrize("seconds", [90, 45])
+def test_an_interval_that_neither_divides_the_minute_nor_is_whole_minutes_is_refused(
+    dev: EnvironmentConfig, seconds: int
+) -> None:
+    # GIVEN an evaluation interval EventBridge cannot schedule (model_copy skips the config's own check)
+    config = dev.model_copy(
+        update={"detection": dev.detection.model_copy(update={"evaluation_interval_seconds": seconds})}
+    )
     # WHEN scheduled  THEN the error names the field
     with pytest.raises(ValueError, match=r"detection\.evaluation_interval_seconds"):
         evaluation_schedule(config)
