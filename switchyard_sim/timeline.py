@@ -24,7 +24,7 @@ from switchyard.model import Decision
 from switchyard.monitor import Trigger, respond_to_trigger
 from switchyard.reconciler import reconcile_region
 from switchyard_sim.latency import LatencyModel
-from switchyard_sim.world import SIM_ORIGIN, World
+from switchyard_sim.world import SIM_ORIGIN, MonitorDecision, World
 
 WARM_UP_SECONDS = 180.0  # heartbeats and monitor memory exist before the fault
 HORIZON_SECONDS = 3600.0  # after the fault: the approval task's own timeout
@@ -172,9 +172,7 @@ def _monitor(world: World, region: str) -> Callable[[], None]:
         with world.clock.invocation():
             outcome = respond_to_trigger(deps, trigger)
         decision = str(outcome.decision) if outcome.decision else None
-        world.decisions.append(
-            _Decision(world.clock.seconds(), region, decision, outcome.started_execution)  # type: ignore[arg-type]
-        )
+        world.decisions.append(MonitorDecision(world.clock.seconds(), region, decision, outcome.started_execution))
 
     return evaluate
 
@@ -189,14 +187,6 @@ def _reconciler(world: World, region: str) -> Callable[[], None]:
             reconcile_region(deps)
 
     return reconcile
-
-
-@dataclass(frozen=True)
-class _Decision:
-    at: float
-    region: str
-    decision: str | None
-    started_execution: str | None
 
 
 def _measure(world: World, scenario: SimScenario, seed: int, fault_at: float) -> RunResult:

@@ -389,8 +389,10 @@ class SimHealth:
         return Signal("probe", SignalSource.PROBE, observer, False, self._now(), healthy)
 
 
-@dataclass
-class Decision:
+@dataclass(frozen=True)
+class MonitorDecision:
+    """What one monitor evaluation decided, when (simulated seconds) and in which region."""
+
     at: float
     region: str
     decision: str | None
@@ -428,7 +430,7 @@ class World:
         self.deps = {region: self._deps(region) for region in pair}
         self.executions: list[asl.Execution] = []
         self.running: list[simpy.Process] = []
-        self.decisions: list[Decision] = []
+        self.decisions: list[MonitorDecision] = []
         self.flips: list[tuple[float, str]] = []
         self.warm: set[tuple[str, str]] = set()
         self.replication_broken_at: float | None = None
@@ -579,7 +581,7 @@ class World:
         deps = self.deps[region]
 
         def invoke(function_name: str, payload: Any) -> Generator[simpy.Event, Any, Any]:
-            step = _step_of(function_name)
+            step = step_of(function_name)
             cold = (region, step) not in self.warm
             self.warm.add((region, step))
             overhead = self.draw("lambda_warm_invoke") + (self.draw("lambda_cold_start") if cold else 0.0)
@@ -604,7 +606,7 @@ class World:
         yield self.env.event()  # never triggered
 
 
-def _step_of(function_name: str) -> str:
+def step_of(function_name: str) -> str:
     """``${fence_function_arn}`` (the definition's placeholder) -> ``fence``."""
     step = function_name.removeprefix("${").removesuffix("_function_arn}")
     if step not in STEP_NAMES:

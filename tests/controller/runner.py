@@ -26,14 +26,13 @@ from typing import Any
 
 import simpy
 
-from switchyard.contract import STEP_NAMES
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.runbook import run_step_handler
 from switchyard.model import StepResult, StepStatus
 from switchyard.runbook_state import Approval, RunbookState
 from switchyard_cli.executions import REJECTION_ERROR
 from switchyard_sim import asl
-from switchyard_sim.world import runbook_machine
+from switchyard_sim.world import runbook_machine, step_of
 
 TASK_SECONDS = 1.0  # simulated duration of every Lambda task unless the test sets the step's own
 APPROVAL_SECONDS = 60.0  # simulated time an operator takes to answer an approval request
@@ -123,14 +122,6 @@ class RunOutcome:
 
     def calls(self, step: str) -> list[Invocation]:
         return [call for call in self.invocations if call.step == step]
-
-
-def step_of(function_name: str) -> str:
-    """``${fence_function_arn}`` (the definition's placeholder) -> ``fence``."""
-    step = function_name.removeprefix("${").removesuffix("_function_arn}")
-    if step not in STEP_NAMES:
-        raise asl.UnsupportedAsl(f"task FunctionName {function_name!r} is not a runbook step")
-    return step
 
 
 def run_runbook(
