@@ -46,5 +46,6 @@ synth: setup  ## cdk synth one environment into cdk.out
 bench: setup  ## print the benchmark numbers documented in the README
 	$(BIN)/python -m bench
 
-clean:
-	rm -rf cdk.out reports .pytest_cache .mypy_cache .ruff_cache
+clean:  ## build and test output (reports/bench.json, the benchmark's committed results, stays)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	find reports -mindepth 1 ! -name bench.json -delete 2>/dev/null || true
