@@ -40,6 +40,8 @@ from typing import Any
 import simpy
 
 from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
+from switchyard.adapters.database import LAG_PERIOD
+from switchyard.adapters.health import PROBE_TIMEOUT_SECONDS, ROUTE53_REGION
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import HEALTH_CHECK_PURPOSES, STEP_NAMES, VERDICT_TTL_SECONDS, Names, initial_desired_state
 from switchyard.decision import GLOBAL_OBSERVER, ProbeOutcome, ProbeResult, Signal, SignalSource
@@ -68,10 +70,8 @@ from switchyard_sim.memory import (
 )
 
 SIM_ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
-ROUTE53_CONTROL_PLANE = "us-east-1"
-PROBE_TIMEOUT_SECONDS = 3.0  # switchyard.adapters.health.PROBE_TIMEOUT_SECONDS (the probe's whole budget)
 BASE_REPLICA_LAG_SECONDS = 0.2
-LAG_PERIOD_SECONDS = 60.0  # switchyard.adapters.database.LAG_PERIOD
+LAG_PERIOD_SECONDS = LAG_PERIOD.total_seconds()
 
 
 def dark_call_seconds(*, best_effort: bool) -> float:
@@ -357,7 +357,7 @@ class SimHealth:
 
     def _route53_api(self, region: str) -> Signal:
         """GetHealthCheckStatus: Route 53's control plane, in us-east-1."""
-        if self.world.faults.is_dark(ROUTE53_CONTROL_PLANE):
+        if self.world.faults.is_dark(ROUTE53_REGION):
             self.world.clock.spend(BEST_EFFORT_TIMEOUTS.connect_seconds)
             return Signal("route53", SignalSource.ROUTE53, GLOBAL_OBSERVER, None, None)
         self.world.clock.spend(self.world.draw("api_call"))
