@@ -42,6 +42,7 @@ from switchyard.adapters.database import (
     SnapshotNotReadyError,
 )
 from switchyard.adapters.dns import TrafficRecords
+from switchyard.adapters.functions import FunctionWarmer
 from switchyard.adapters.health import HealthSignals
 from switchyard.adapters.notifications import SUBJECT_LIMIT, Notifier
 from switchyard.adapters.runbook_starter import RunbookStarter, StartedRun
@@ -67,6 +68,7 @@ __all__ = [
     "FAKE_EPOCH_START",
     "FakeCompute",
     "FakeDatabase",
+    "FakeFunctionWarmer",
     "FakeGroup",
     "FakeHealthSignals",
     "FakeNotifier",
@@ -617,6 +619,30 @@ class FakeRunbookStarter(_Regions):
         return StartedRun(arn, already_existed=False)
 
 
+class FakeFunctionWarmer(_Regions):
+    """Stands in for ``LambdaFunctionWarmer``: records each warm-up as ``(region, step)``;
+    a step in ``refusals`` raises that error instead (a function Lambda cannot invoke, e.g.
+    a bad deploy). Not modelled: the function running (the simulation adds that), Lambda's
+    async queue and its retries of a failed asynchronous invocation."""
+
+    service = "lambda"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.warmed: list[tuple[str, str]] = []
+        self.refusals: dict[str, Exception] = {}
+
+    def warm(self, region: str, step: str) -> None:
+        self._check(region)
+        if step in self.refusals:
+            raise self.refusals[step]
+        self.warmed.append((region, step))
+
+    def steps_warmed(self, region: str) -> list[str]:
+        """The steps warmed in ``region``, in order."""
+        return [step for warmed_region, step in self.warmed if warmed_region == region]
+
+
 # -- wiring --------------------------------------------------------------------------------
 
 
@@ -632,6 +658,7 @@ def fake_deps(config: EnvironmentConfig, region: str, **overrides: Any) -> Runbo
     health: HealthSignals = FakeHealthSignals()
     traffic_records: TrafficRecords = FakeTrafficRecords(config.regions.primary)
     runbook_starter: RunbookStarter = FakeRunbookStarter(config)
+    function_warmer: FunctionWarmer = FakeFunctionWarmer()
     defaults: dict[str, Any] = {
         "config": config,
         "region": region,
@@ -643,6 +670,7 @@ def fake_deps(config: EnvironmentConfig, region: str, **overrides: Any) -> Runbo
         "health": health,
         "traffic_records": traffic_records,
         "runbook_starter": runbook_starter,
+        "function_warmer": function_warmer,
         "clock": clock,
         "sleep": lambda _seconds: None,
     }
@@ -669,6 +697,7 @@ class Fakes:
         self.health = FakeHealthSignals()
         self.traffic_records = FakeTrafficRecords(self.config.regions.primary)
         self.runbook_starter = FakeRunbookStarter(self.config)
+        self.function_warmer = FakeFunctionWarmer()
 
     def deps(self, region: str, **overrides: Any) -> RunbookDeps:
         shared: dict[str, Any] = {
@@ -679,6 +708,7 @@ class Fakes:
             "health": self.health,
             "traffic_records": self.traffic_records,
             "runbook_starter": self.runbook_starter,
+            "function_warmer": self.function_warmer,
             "clock": self.clock,
             "sleep": self.sleeps.append,
         }

@@ -2,7 +2,8 @@
 
 ``simulate(config, model, scenario, seed)`` builds a :class:`switchyard_sim.world.World`,
 runs both regions' controllers on their schedules (the monitor every
-``detection.evaluation_interval_seconds``, the reconciler every minute, each starting at a
+``detection.evaluation_interval_seconds`` and its heartbeat beats in between, every
+``heartbeat_period_seconds``; the reconciler every minute, each starting at a
 random phase of its schedule), injects the scenario's fault at a random moment after a
 warm-up, and runs until the runbook has ended and traffic has settled, or the horizon.
 
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchyard.config import EnvironmentConfig
+from switchyard.deps import RunbookDeps
+from switchyard.heartbeat import heartbeat_period_seconds, write_heartbeat
 from switchyard.model import Decision
 from switchyard.monitor import Trigger, respond_to_trigger
 from switchyard.reconciler import reconcile_region
@@ -135,10 +138,14 @@ def simulate(config: EnvironmentConfig, model: LatencyModel, scenario: SimScenar
     world = World(config, model, rng)
     world.database.throttle_promotions = scenario.throttled_promotions
     interval = float(config.detection.evaluation_interval_seconds)
+    beat = float(heartbeat_period_seconds(config.detection))
     for region in config.regions.pair:
-        world.every(interval, _monitor(world, region), first=rng.uniform(0.0, interval))
+        phase = rng.uniform(0.0, interval)
+        world.every(interval, _monitor(world, region), first=phase)
+        if beat < interval:  # the monitor's beats while it sleeps between evaluations
+            world.every(beat, _in_region(world, region, write_heartbeat), first=phase + beat)
         reconcile_phase = rng.uniform(0.0, RECONCILE_EVERY_SECONDS)
-        world.every(RECONCILE_EVERY_SECONDS, _reconciler(world, region), first=reconcile_phase)
+        world.every(RECONCILE_EVERY_SECONDS, _in_region(world, region, reconcile_region), first=reconcile_phase)
     fault_at = WARM_UP_SECONDS + rng.uniform(0.0, 60.0)
     world.env.run(until=fault_at)
     scenario.inject(world)
@@ -177,16 +184,18 @@ def _monitor(world: World, region: str) -> Callable[[], None]:
     return evaluate
 
 
-def _reconciler(world: World, region: str) -> Callable[[], None]:
+def _in_region(world: World, region: str, run: Callable[[RunbookDeps], object]) -> Callable[[], None]:
+    """One invocation of a controller function in ``region`` (the heartbeat beat, the
+    reconciler): nothing while the region is dark, where its controller cannot run."""
     deps = world.deps[region]
 
-    def reconcile() -> None:
+    def invoke() -> None:
         if world.faults.is_dark(region):
             return
         with world.clock.invocation():
-            reconcile_region(deps)
+            run(deps)
 
-    return reconcile
+    return invoke
 
 
 def _measure(world: World, scenario: SimScenario, seed: int, fault_at: float) -> RunResult:

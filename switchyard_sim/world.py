@@ -19,9 +19,16 @@ real step handlers. What AWS does is modelled behind the same ports the controll
   failover record follows both through the calculated check; a client moves when its
   cached alias answer expires (the full 60 s, pessimistic);
 - the monitor reads Route 53's verdict through the sentinel record (a DNS answer up to
-  its TTL old) and, when us-east-1 answers, the API; the probe of a dark region times out.
+  its TTL old) and, when us-east-1 answers, the API; the probe of a dark region times out;
+- Lambda: a step function's execution environment stays warm only while it is used; an
+  invocation more than ``WARM_IDLE_SECONDS`` after its last use starts cold again (a drawn
+  ``lambda_cold_start``). The reconciler's warm-up (``SimFunctionWarmer``, an API call of the
+  reconciler) is such a use, from the moment the warm-up runs.
 
-Not modelled: throttling (except where a scenario scripts it), Lambda concurrency,
+Not modelled: throttling (except where a scenario scripts it), Lambda concurrency (one
+execution environment per function: an invocation that arrives while a warm-up holds it
+would get a second, cold one; a warm-up lasts milliseconds, so that is left out), Lambda
+recycling a warm environment before the idle time,
 CloudWatch alarms of a reachable region going to ALARM (no scenario here needs them),
 S3 beyond the two reads preflight makes.
 """
@@ -59,6 +66,7 @@ from switchyard_sim.latency import (
 from switchyard_sim.memory import (
     FakeCompute,
     FakeDatabase,
+    FakeFunctionWarmer,
     FakeNotifier,
     FakeRunbookStarter,
     FakeStateStore,
@@ -70,6 +78,10 @@ from switchyard_sim.memory import (
 )
 
 SIM_ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
+# How long an idle Lambda execution environment stays warm. AWS does not document it and
+# third-party measurements vary; 300 s is an assumption, chosen short (the pessimistic
+# side): after it, the next invocation pays a cold start.
+WARM_IDLE_SECONDS = 300.0
 BASE_REPLICA_LAG_SECONDS = 0.2
 LAG_PERIOD_SECONDS = LAG_PERIOD.total_seconds()
 
@@ -337,6 +349,21 @@ class SimRunbookStarter(FakeRunbookStarter):
         return started
 
 
+class SimFunctionWarmer(FakeFunctionWarmer):
+    """The reconciler's warm-up invoke: an API call of the reconciler (asynchronous, so it
+    costs the caller only the request); the function then runs the warm-up at once, which
+    makes its execution environment warm (after a cold start if it had gone cold)."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__()
+        self.world = world
+
+    def warm(self, region: str, step: str) -> None:
+        self.world.costs.charge(region, best_effort=True)
+        super().warm(region, step)
+        self.world.use_function(region, step, self.world.clock.seconds())
+
+
 class SimHealth:
     """The monitor's signals, from the modelled endpoints and Route 53 checks."""
 
@@ -426,13 +453,17 @@ class World:
         self.notifier = SimNotifier(self)
         self.traffic_records = FakeTrafficRecords(config.regions.primary)
         self.starter = SimRunbookStarter(self)
+        self.function_warmer = SimFunctionWarmer(self)
         self.health = SimHealth(self)
         self.deps = {region: self._deps(region) for region in pair}
         self.executions: list[asl.Execution] = []
         self.running: list[simpy.Process] = []
         self.decisions: list[MonitorDecision] = []
         self.flips: list[tuple[float, str]] = []
-        self.warm: set[tuple[str, str]] = set()
+        # per (region, step), its execution environment: when it was last used, when it became ready
+        self.last_used: dict[tuple[str, str], float] = {}
+        self.ready_at: dict[tuple[str, str], float] = {}
+        self.cold_starts: list[tuple[float, str, str]] = []  # (when, region, step) of every cold start
         self.replication_broken_at: float | None = None
         self.lag_metric_delay = self.draw("alarm_metric_delay")
         with self.clock.invocation():  # the deployment's seed item: not a controller's time
@@ -454,6 +485,7 @@ class World:
             health=self.health,
             traffic_records=self.traffic_records,
             runbook_starter=self.starter,
+            function_warmer=self.function_warmer,
             clock=self.clock,
             sleep=self.clock.spend,
         )
@@ -479,7 +511,7 @@ class World:
         """The region's endpoint, APIs, database and controllers stop answering now."""
         now = self.clock.seconds()
         self.faults.dark[region] = now
-        for port in (self.state, self.database, self.compute, self.notifier, self.starter):
+        for port in (self.state, self.database, self.compute, self.notifier, self.starter, self.function_warmer):
             port.make_unreachable(region)
         detection = route53_detection_seconds(self.config, self.planned_aggregation["dark"])
         self.load_balancer_check[region].set(now + detection, False)
@@ -577,15 +609,40 @@ class World:
 
         self.running.append(self.env.process(execution()))
 
+    def _environment_kept(self, key: tuple[str, str], at: float) -> bool:
+        """The function's execution environment still exists at ``at``: used no more than
+        ``WARM_IDLE_SECONDS`` before (a use recorded later than ``at`` also counts: a
+        handler's clock runs ahead of the simulation's within its invocation)."""
+        last = self.last_used.get(key)
+        return last is not None and at - last <= WARM_IDLE_SECONDS
+
+    def is_warm(self, region: str, step: str, at: float) -> bool:
+        """Whether ``step``'s function in ``region`` has a warm execution environment at
+        ``at``: kept (see above) and done with its cold start."""
+        key = (region, step)
+        return self._environment_kept(key, at) and self.ready_at[key] <= at
+
+    def use_function(self, region: str, step: str, at: float) -> float:
+        """An invocation (or warm-up) of ``step``'s function in ``region`` at ``at``: the cold
+        start it pays, 0 when warm. A cold one starts a new environment, warm from when its
+        start ends (or from when one already starting is ready, if sooner)."""
+        key = (region, step)
+        cold_start = 0.0
+        if not self.is_warm(region, step, at):
+            cold_start = self.draw("lambda_cold_start")
+            self.cold_starts.append((at, region, step))
+            ready = at + cold_start
+            self.ready_at[key] = min(ready, self.ready_at[key]) if self._environment_kept(key, at) else ready
+        self.last_used[key] = max(self.last_used.get(key, at), at + cold_start)
+        return cold_start
+
     def _invoker(self, region: str) -> asl.Invoke:
         deps = self.deps[region]
 
         def invoke(function_name: str, payload: Any) -> Generator[simpy.Event, Any, Any]:
             step = step_of(function_name)
-            cold = (region, step) not in self.warm
-            self.warm.add((region, step))
-            overhead = self.draw("lambda_warm_invoke") + (self.draw("lambda_cold_start") if cold else 0.0)
-            yield self.env.timeout(overhead)
+            cold_start = self.use_function(region, step, float(self.env.now))
+            yield self.env.timeout(self.draw("lambda_warm_invoke") + cold_start)
             error: Exception | None = None
             result: Any = None
             with self.clock.invocation() as took:
@@ -594,6 +651,8 @@ class World:
                 except Exception as exc:  # noqa: BLE001 - the Lambda runtime turns it into an error payload
                     error = exc
             yield self.env.timeout(took[0])
+            key = (region, step)
+            self.last_used[key] = max(self.last_used[key], float(self.env.now))  # idle counts from the end
             if error is not None:
                 raise asl.TaskFailure(type(error).__name__, str(error))
             return result

@@ -196,6 +196,8 @@ SUB_MINUTE_EVALUATION_INTERVALS: tuple[int, ...] = (5, 10, 15, 20, 30)
 # The shortest period of an alarm on a standard-resolution metric (the load balancer's and
 # RDS's publish once a minute): CloudWatch alarms never follow a sub-minute evaluation.
 STANDARD_RESOLUTION_PERIOD_SECONDS = 60
+# A health alarm needs at least two breaching minutes (Detection.alarm_evaluation_periods).
+MIN_ALARM_BREACHING_PERIODS = 2
 
 
 class Detection(_Strict):
@@ -244,6 +246,14 @@ class Detection(_Strict):
         (``STANDARD_RESOLUTION_PERIOD_SECONDS``: a 10 s alarm on a once-a-minute metric
         would see missing data in five of six periods)."""
         return max(STANDARD_RESOLUTION_PERIOD_SECONDS, self.evaluation_interval_seconds)
+
+    @property
+    def alarm_evaluation_periods(self) -> int:
+        """Breaching periods a health alarm needs (``EvaluationPeriods`` = ``DatapointsToAlarm``):
+        ``fail_after_evaluations``, but never below ``MIN_ALARM_BREACHING_PERIODS``. A decision on
+        one evaluation rests on Route 53's checkers (their own consecutive failures); an alarm is
+        a single metric, and one breaching minute of it is a blip."""
+        return max(MIN_ALARM_BREACHING_PERIODS, self.fail_after_evaluations)
 
     @model_validator(mode="after")
     def _hysteresis(self) -> Detection:

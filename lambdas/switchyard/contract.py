@@ -37,6 +37,11 @@ RECONCILER = "reconciler"
 TRAFFIC_SWITCH = "traffic_switch"
 CONTROLLER_PURPOSES: tuple[str, ...] = (MONITOR, RECONCILER, *STEP_NAMES)
 FUNCTION_PURPOSES: tuple[str, ...] = (*CONTROLLER_PURPOSES, TRAFFIC_SWITCH)
+# What the reconciler sends each runbook step function of its region every run (an async
+# invoke, switchyard.adapters.functions): the step handler answers it at once, so the step's
+# execution environment is warm when a failover needs it (docs/architecture.md).
+WARM_UP_EVENT: dict[str, bool] = {"switchyard_warm_up": True}
+WARM_UP_FAILED_METRIC = "WarmUpFailed"  # the reconciler's count of step functions it could not warm, per run
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,16 @@ MONITOR_SCHEDULE_SECONDS = 60
 # this much of the invocation left, and the function's timeout leaves it after the last slot.
 MONITOR_EVALUATION_RESERVE_SECONDS = 25
 MONITOR_TIMEOUT_SECONDS = MONITOR_SCHEDULE_SECONDS + MONITOR_EVALUATION_RESERVE_SECONDS
+# Between sub-minute evaluations the monitor writes its region's heartbeat every
+# HEARTBEAT_SECONDS while it sleeps, and after its last evaluation keeps doing so until
+# HEARTBEAT_OVERLAP_SECONDS past the minute, when the schedule's next invocation has begun
+# beating (switchyard.heartbeat.sleep_beating). The RPO gate's margin is this period
+# (switchyard.heartbeat.heartbeat_period_seconds): the old primary may have committed writes
+# until its next heartbeat was due. A heartbeat write leaves the invocation at least
+# HEARTBEAT_WRITE_RESERVE_SECONDS (one write with its bounded retries).
+HEARTBEAT_SECONDS = 1
+HEARTBEAT_OVERLAP_SECONDS = 10
+HEARTBEAT_WRITE_RESERVE_SECONDS = 5
 
 
 # The runbook's readiness loop: WaitReady checks once, then a Wait state of this many seconds
@@ -66,10 +81,12 @@ MONITOR_TIMEOUT_SECONDS = MONITOR_SCHEDULE_SECONDS + MONITOR_EVALUATION_RESERVE_
 READINESS_POLL_SECONDS = 5
 # Promote's wait for replication-lag evidence (switchyard.steps.gates): when the RPO bound
 # is over budget only because the newest lag datapoint predates the old primary's last
-# heartbeat, promote answers ``waiting`` (PollPromoteAgain, READINESS_POLL_SECONDS) until
+# heartbeat, promote answers ``waiting`` (PollPromoteAgain, LAG_EVIDENCE_POLL_SECONDS: the
+# promotion starts within it of the datapoint's publication; each poll is one metric read) until
 # a datapoint newer than it is published, for at most this long after that heartbeat: the
 # minute that holds it ends within 60 s and CloudWatch publishes it a minute or two later.
 LAG_EVIDENCE_WAIT_SECONDS = 240
+LAG_EVIDENCE_POLL_SECONDS = 2
 
 
 def handler_path(purpose: str) -> str:

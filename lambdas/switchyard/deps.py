@@ -22,6 +22,7 @@ from switchyard.adapters.database import (
     ReplicationLagReader,
 )
 from switchyard.adapters.dns import Route53FailoverRecords, TrafficRecords
+from switchyard.adapters.functions import FunctionWarmer, LambdaFunctionWarmer
 from switchyard.adapters.health import AwsHealthSignals, HealthSignals, HttpProbe
 from switchyard.adapters.notifications import Notifier, SnsNotifier
 from switchyard.adapters.runbook_starter import RunbookStarter, StepFunctionsRunbookStarter
@@ -49,6 +50,7 @@ class RunbookDeps:
     health: HealthSignals
     traffic_records: TrafficRecords
     runbook_starter: RunbookStarter
+    function_warmer: FunctionWarmer  # the reconciler's warm-up of its region's step functions
     clock: Clock
     sleep: Callable[[float], None]
     readiness: ReadinessPolling = field(default_factory=ReadinessPolling)
@@ -93,6 +95,7 @@ def build_runbook_deps(
         "health": AwsHealthSignals(config, clients, HttpProbe(), clock),
         "traffic_records": Route53FailoverRecords(config, clients),
         "runbook_starter": StepFunctionsRunbookStarter(config, clients),
+        "function_warmer": LambdaFunctionWarmer(config, clients),
         "clock": clock,
         "sleep": sleep,
     }

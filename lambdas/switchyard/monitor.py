@@ -38,7 +38,9 @@ one. Each is a full evaluation with its own trigger identity (``at_offset``: the
 and time plus the offset), so duplicate deliveries and late events are judged per
 evaluation as before. Every evaluation, in both regions (the active region's monitor
 evaluates nothing but still loops), first writes this region's heartbeat
-(switchyard.heartbeat), so a live region's heartbeat is at most one interval old.
+(switchyard.heartbeat), and the loop writes it every ``HEARTBEAT_SECONDS`` while it sleeps
+and past the minute until the next invocation has begun, so a live region's heartbeat is at
+most ``heartbeat_period_seconds`` old (the RPO gate's margin).
 
 Every trigger (the schedule, an alarm state change) leaves one record in the state table,
 ``trigger#<app>#<region>#<event id>``, with the event's id and time and what the
@@ -59,11 +61,15 @@ from typing import Any
 
 from switchyard.adapters.state import MEMORY_VERSION
 from switchyard.config import Detection
-from switchyard.contract import MONITOR_EVALUATION_RESERVE_SECONDS, MONITOR_SCHEDULE_SECONDS
+from switchyard.contract import (
+    HEARTBEAT_WRITE_RESERVE_SECONDS,
+    MONITOR_EVALUATION_RESERVE_SECONDS,
+    MONITOR_SCHEDULE_SECONDS,
+)
 from switchyard.decision import DesiredView, Evaluation, MonitorMemory, Signal, decide, heartbeat_signal
 from switchyard.deps import RunbookDeps
 from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
-from switchyard.heartbeat import write_heartbeat
+from switchyard.heartbeat import sleep_beating, write_heartbeat
 from switchyard.model import Action, Decision, RunbookInput
 
 MONITOR_REQUESTER = "switchyard-monitor"
@@ -199,6 +205,7 @@ class EvaluationRun:
     outcomes: list[tuple[Trigger, MonitorOutcome]]
     skipped_offsets: list[int] = field(default_factory=list)
     stopped_early: str | None = None
+    heartbeat_errors: list[str] = field(default_factory=list)  # beats between evaluations that failed
 
     def as_dict(self) -> dict[str, Any]:
         """The last evaluation's outcome (the freshest verdict) with what any of them did
@@ -218,6 +225,7 @@ class EvaluationRun:
             ],
             "skipped_offsets": self.skipped_offsets,
             "stopped_early": self.stopped_early,
+            "heartbeats_not_written": len(self.heartbeat_errors),
         }
 
 
@@ -228,6 +236,7 @@ def run_evaluations(
     *,
     offsets: tuple[int, ...],
     remaining_seconds: Callable[[], float | None],
+    beat_until: float | None = None,
 ) -> EvaluationRun:
     """Run ``evaluate`` at each offset (seconds after now on ``deps.clock``, slept with
     ``deps.sleep``), each with its own trigger (``at_offset``).
@@ -237,10 +246,17 @@ def run_evaluations(
     slot the loop stops when ``remaining_seconds()`` (the function's time left; None:
     unbounded) could not fit the wait plus one evaluation's reserve
     (``MONITOR_EVALUATION_RESERVE_SECONDS``): a killed invocation is a Lambda error, retried,
-    and its evaluation half done."""
+    and its evaluation half done.
+
+    While it sleeps it writes the region's heartbeat every ``HEARTBEAT_SECONDS``
+    (switchyard.heartbeat.sleep_beating); with ``beat_until`` (seconds after the start) it
+    goes on beating after the last evaluation until then, as long as the invocation has
+    ``HEARTBEAT_WRITE_RESERVE_SECONDS`` left, so the next scheduled invocation begins before
+    the beats stop."""
     start = deps.clock()
     outcomes: list[tuple[Trigger, MonitorOutcome]] = []
     skipped: list[int] = []
+    errors: list[str] = []
     for index, offset in enumerate(offsets):
         if index:
             now = deps.clock()
@@ -256,12 +272,19 @@ def run_evaluations(
                     f"(reserve {MONITOR_EVALUATION_RESERVE_SECONDS} s); {len(offsets) - index} of "
                     f"{len(offsets)} evaluations not run"
                 )
-                return EvaluationRun(outcomes, skipped, stopped)
+                return EvaluationRun(outcomes, skipped, stopped, errors)
             if wait > 0:
-                deps.sleep(wait)
+                errors.extend(sleep_beating(deps, wait))
         slot = at_offset(trigger, offset)
         outcomes.append((slot, evaluate(slot)))
-    return EvaluationRun(outcomes, skipped)
+    if beat_until is not None:
+        wait = (start + timedelta(seconds=beat_until) - deps.clock()).total_seconds()
+        left = remaining_seconds()
+        if left is not None:
+            wait = min(wait, left - HEARTBEAT_WRITE_RESERVE_SECONDS)
+        if wait > 0:
+            errors.extend(sleep_beating(deps, wait))
+    return EvaluationRun(outcomes, skipped, heartbeat_errors=errors)
 
 
 def record_trigger(deps: RunbookDeps, trigger: Trigger, outcome: MonitorOutcome) -> str:

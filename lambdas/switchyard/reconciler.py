@@ -30,6 +30,17 @@ suppress it; if it were skipped when the item is unreadable here, the other regi
 monitor would count a stale heartbeat against a region that is in fact up. A heartbeat
 that cannot be written does not stop the convergence either (fencing this region matters
 more than reporting it alive): it is returned, and the handler logs it and fails.
+
+Last, after the real work and whatever it found, every run outside the active region
+(standby, fenced, or no desired state: a runbook runs in the region it moves traffic to)
+warms each runbook step function of this region (an asynchronous invoke of
+``WARM_UP_EVENT``, which the step handler answers at once): the steps a failover runs then
+start in a warm execution environment instead of paying a cold start each on the critical
+path. It is constant work (the same calls every minute in a region that is not active,
+whatever else the state) and best-effort: a warm-up that fails is returned in
+``warm_up_failures`` (function name -> error; the handler logs and counts it) and never
+fails or delays the convergence, which has already run. A step function that cannot even
+be invoked (a bad deploy) shows up there every minute, not during an incident.
 """
 
 from __future__ import annotations
@@ -37,14 +48,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from switchyard.contract import STEP_NAMES
 from switchyard.database_fence import DatabaseFence, preserve_then_fence
 from switchyard.deps import RunbookDeps
 from switchyard.desired_state import DesiredStateUnavailable, read_local_desired
 from switchyard.handlers.traffic_switch import switch_answer
 from switchyard.heartbeat import write_heartbeat
 from switchyard.model import DesiredState
+from switchyard.retry import RETRYABLE_TRANSPORT_ERRORS, error_code
 
 UNKNOWN_ROLE = "unknown"  # no desired state: the reconciler does not guess a role
+ACTIVE_ROLE = "active"
 
 
 @dataclass(frozen=True)
@@ -58,6 +72,7 @@ class Convergence:
     heartbeat_error: str | None = None  # "<code>: <message>" when the heartbeat could not be written
     fences: dict[str, str] | None = None  # this region fenced: each fence and how it was verified
     database_fence: DatabaseFence | None = None
+    warm_up_failures: dict[str, str] | None = None  # step function name -> "<code>: <message>"; {} all warmed
 
     @property
     def changed(self) -> bool:
@@ -80,6 +95,7 @@ class Convergence:
             "fences": self.fences,
             "database_fence": self.database_fence.as_dict() if self.database_fence else None,
             "needs_human": self.needs_human,
+            "warm_up_failures": self.warm_up_failures,
         }
 
 
@@ -88,11 +104,43 @@ def wanted_capacity(deps: RunbookDeps, desired: DesiredState) -> tuple[str, int]
     if desired.active_region != region or desired.fenced_region == region:
         return "standby", capacity.standby_warm_min
     if region == deps.config.regions.primary:
-        return "active", capacity.primary_desired
-    return "active", capacity.standby_scale_up_target
+        return ACTIVE_ROLE, capacity.primary_desired
+    return ACTIVE_ROLE, capacity.standby_scale_up_target
 
 
 def reconcile_region(deps: RunbookDeps) -> Convergence:
+    """Converge this region (heartbeat, capacity, fences), then warm its step functions
+    unless it is the active region: a runbook runs in the region it moves traffic to, never
+    in the active one, so warming there buys nothing (``warm_up_failures`` stays None)."""
+    convergence = converge_region(deps)
+    if convergence.role == ACTIVE_ROLE:
+        return convergence
+    return replace(convergence, warm_up_failures=warm_up_steps(deps))
+
+
+def warm_up_steps(deps: RunbookDeps) -> dict[str, str]:
+    """Queue a warm-up of every runbook step function in this region; the ones that failed,
+    by function name, with the error. Never raises: a warm-up is best-effort. Once Lambda's
+    endpoint does not answer (a connection error or timeout), the rest are not tried: each
+    would wait out the same timeout, and the reconciler's own time is bounded."""
+    failures: dict[str, str] = {}
+    unreachable: str | None = None
+    for step in STEP_NAMES:
+        function = deps.names.function(deps.region, step)
+        if unreachable is not None:
+            failures[function] = f"not tried: {unreachable}"
+            continue
+        try:
+            deps.function_warmer.warm(deps.region, step)
+        except Exception as exc:  # noqa: BLE001 - best-effort: reported, never fails the reconciler
+            failures[function] = f"{error_code(exc) or type(exc).__name__}: {exc}"
+            if isinstance(exc, RETRYABLE_TRANSPORT_ERRORS):
+                unreachable = failures[function]
+    return failures
+
+
+def converge_region(deps: RunbookDeps) -> Convergence:
+    """The heartbeat, then this region's capacity and fences for the desired state."""
     heartbeat_error = write_heartbeat(deps)  # first and regardless: see the module docstring
     desired = read_local_desired(deps)
     if isinstance(desired, DesiredStateUnavailable):

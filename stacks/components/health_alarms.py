@@ -103,7 +103,7 @@ class HealthAlarms(Construct):
         missing: cloudwatch.TreatMissingData,
     ) -> None:
         spec = alarm_spec(key)
-        evaluations = self._region.config.detection.fail_after_evaluations
+        evaluations = self._region.config.detection.alarm_evaluation_periods
         alarm = cloudwatch.Alarm(
             self,
             key,

@@ -86,7 +86,7 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.start_runbook(),
             *grants.publish,
         ),
-        # constant work: its region's heartbeat, capacity for the desired state
+        # constant work: its region's heartbeat, capacity for the desired state, warm step functions
         # its database when this region is fenced: lost writes snapshotted, then stopped/verified
         RECONCILER: (
             table,
@@ -97,6 +97,8 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             *grants.snapshot_database(region.region),
             *grants.fence_database(region.region),
             grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
+            # every run, a warm-up of each runbook step function of this region (asynchronous invoke)
+            grants.warm_step_functions(),
         ),
         "validate": (table,),
         # the lock in this region; a best-effort look at the other region's replica
@@ -156,6 +158,10 @@ class ControllerFunctions(Construct):
                 permissions=controller_permissions(region, purpose),
                 timeout=FUNCTION_TIMEOUTS[purpose],
             )
+            if purpose in STEP_NAMES:
+                # Step Functions invokes a step synchronously; only the reconciler's warm-ups are
+                # asynchronous: one that fails or waits behind a throttle is dropped, not retried
+                built.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
             self.by_purpose[purpose] = built.function
 
     @property

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from stacks.shared.policy import Permission, key_use
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import AlarmSpec
-from switchyard.contract import AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX, Names
+from switchyard.contract import AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX, STEP_NAMES, Names
 
 DESCRIBE_ONLY_ON_STAR = "describe/list calls that AWS authorizes only on '*'; they change nothing"
 TABLE_READ = ("dynamodb:GetItem",)
@@ -214,6 +214,14 @@ class Grants:
         )
 
     # -- the runbook ------------------------------------------------------------------------------
+    def warm_step_functions(self) -> Permission:
+        """Invoke exactly this region's runbook step functions (unqualified ARNs): the
+        reconciler's warm-up (switchyard.adapters.functions)."""
+        return Permission(
+            actions=("lambda:InvokeFunction",),
+            resources=tuple(self._names.function_arn(self.scope.region, step) for step in STEP_NAMES),
+        )
+
     def start_runbook(self) -> Permission:
         return Permission(
             actions=("states:StartExecution",), resources=(self._names.state_machine_arn(self.scope.region),)

@@ -113,9 +113,11 @@ def test_no_mutating_call_but_the_reconcilers_heartbeat(rds: Controller, way: st
     invoke(rds, function)
 
     # THEN the only writes are the reconciler's heartbeat, or the monitor's heartbeat and the
-    # record of its trigger (no capacity change, no fence, no start)
+    # record of its trigger (no capacity change, no fence, no start); the reconciler's warm-up
+    # invokes of its step functions (constant work) change no state and are left out
     expected = {RECONCILER: [HEARTBEAT_ITEM], MONITOR: [HEARTBEAT_ITEM, TRIGGER_ITEM]}.get(function, [])
-    assert [(call.keys or ("",))[0].split("#")[0] for call in rds.call_log.mutating()] == expected
+    writes = [call for call in rds.call_log.mutating() if call.service != "lambda"]
+    assert [(call.keys or ("",))[0].split("#")[0] for call in writes] == expected
 
 
 def test_the_alarm_metric_is_counted_in_the_functions_region(

@@ -15,7 +15,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from switchyard.contract import MONITOR_TIMEOUT_SECONDS
+from switchyard.contract import (
+    HEARTBEAT_OVERLAP_SECONDS,
+    HEARTBEAT_SECONDS,
+    MONITOR_SCHEDULE_SECONDS,
+    MONITOR_TIMEOUT_SECONDS,
+)
 from switchyard.deps import RunbookDeps
 from switchyard.handlers import monitor
 from switchyard.model import Decision
@@ -42,18 +47,20 @@ def test_one_scheduled_invocation_runs_the_minutes_evaluations_and_heartbeats(rd
     # WHEN the schedule invokes it once
     result = invoke_minute(rds, replace(rds.deps(primary), sleep=rds.clock.advance))
 
-    # THEN a minute of evaluations ran `interval` apart, each writing the heartbeat and recording its own trigger
+    # THEN a minute of evaluations ran `interval` apart, each recording its own trigger
     assert [evaluation["event_id"] for evaluation in result["evaluations"]] == [
         str(SCHEDULED_EVENT["id"]) + (f"+{offset}s" if offset else "") for offset in range(0, 60, interval)
     ]
+    # AND the heartbeat was written every second, at the evaluations and between them, until the
+    # overlap past the minute (the next invocation has begun): one write per second of it
     names = rds.topology.names
     heartbeat_writes = [call for call in rds.call_log.mutating() if call.keys == (names.heartbeat_key(primary),)]
-    assert len(heartbeat_writes) == 60 // interval
-    # AND the last heartbeat is the last evaluation's, one interval before the minute's end
+    beating = MONITOR_SCHEDULE_SECONDS + HEARTBEAT_OVERLAP_SECONDS
+    assert len(heartbeat_writes) == beating // HEARTBEAT_SECONDS
     last = rds.aws("dynamodb", primary).get_item(
         TableName=names.state_table, Key={"pk": {"S": names.heartbeat_key(primary)}}
     )["Item"]["at"]["S"]
-    assert last == (start + timedelta(seconds=60 - interval)).isoformat()
+    assert last == (start + timedelta(seconds=beating - HEARTBEAT_SECONDS)).isoformat()
     assert result["stopped_early"] is None
 
 
@@ -76,7 +83,8 @@ def test_a_dark_primary_is_seen_stale_within_a_minute_of_its_last_heartbeat(rds:
     stale = ["data-freshness" in evaluation["failing_sources"] for evaluation in result["evaluations"]]
     fresh_for = 3 * interval // interval + 1  # evaluations at 0, 1, 2, 3 intervals still see it fresh
     assert stale == [False] * fresh_for + [True] * (60 // interval - fresh_for)
-    # AND the first evaluation with quorum (Route 53 and the alarms) waits for the hysteresis, a later one decides
+    # AND the evaluations with quorum (Route 53 and the alarms) decide once the hysteresis is met
+    fail_after = rds.config.detection.fail_after_evaluations
     decisions = [evaluation["decision"] for evaluation in result["evaluations"]]
-    assert decisions[0] == Decision.DEGRADED.value
-    assert Decision.FAIL_OVER.value in decisions
+    assert decisions[: fail_after - 1] == [Decision.DEGRADED.value] * (fail_after - 1)
+    assert decisions[fail_after - 1] == Decision.FAIL_OVER.value

@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
 from drill.stepfunctions import all_states, load_definition
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import READINESS_POLL_SECONDS
+from switchyard.contract import LAG_EVIDENCE_POLL_SECONDS, READINESS_POLL_SECONDS
 from switchyard.handlers.environment import override_deps
 from switchyard.retry import EventHook, RetryPolicy
 from tests.statemachine.conftest import RunbookWorld, output_results, runbook_world
@@ -55,6 +55,9 @@ def test_the_readiness_wait_is_a_state_machine_loop_with_a_fixed_interval() -> N
     assert (poll["Type"], poll["Seconds"], poll["Next"]) == ("Wait", READINESS_POLL_SECONDS, "WaitReady")
     waiting = [rule for rule in states["WaitReadyOk"]["Choices"] if rule.get("StringEquals") == "waiting"]
     assert [rule["Next"] for rule in waiting] == ["PollReadinessAgain"]
+    # AND promote's wait for lag evidence is its own, shorter loop (one metric read a poll)
+    evidence = states["PollPromoteAgain"]
+    assert (evidence["Type"], evidence["Seconds"], evidence["Next"]) == ("Wait", LAG_EVIDENCE_POLL_SECONDS, "Promote")
     # AND "not ready yet" is not a retried error: WaitReady's Retry is for transient errors only
     retried = {error for retrier in states["WaitReady"]["Retry"] for error in retrier["ErrorEquals"]}
     assert all(retrier["IntervalSeconds"] <= 5 for retrier in states["WaitReady"]["Retry"])

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from drill.provision import publish_replication_lag
-from switchyard.contract import LAG_EVIDENCE_WAIT_SECONDS, READINESS_POLL_SECONDS
+from switchyard.contract import LAG_EVIDENCE_POLL_SECONDS, LAG_EVIDENCE_WAIT_SECONDS
 from switchyard.retry import EventHook
 from tests.statemachine.conftest import RunbookWorld, output_results
 
@@ -119,11 +119,11 @@ def test_promote_waiting_for_lag_evidence_loops_and_sends_one_promotion_once_it_
     # THEN it completed without asking a human
     assert report.status == "SUCCEEDED", report.cause
     assert "RequestApproval" not in report.states
-    # AND promote answered waiting twice, each brought back by PollPromoteAgain after READINESS_POLL_SECONDS,
+    # AND promote answered waiting twice, each brought back by PollPromoteAgain after LAG_EVIDENCE_POLL_SECONDS,
     # and those two answers changed nothing
     assert report.states.count("PollPromoteAgain") == 2
     assert report.states.count("Promote") == 3
-    assert standby.waits == [READINESS_POLL_SECONDS] * 2
+    assert standby.waits == [LAG_EVIDENCE_POLL_SECONDS] * 2
     assert promote_writes_before == [0]
     # AND the third decided on the fresh datapoint and sent the only promotion
     promoted = output_results(report)["promote"]
@@ -140,12 +140,12 @@ def test_promote_waits_for_lag_evidence_at_most_its_bound_then_asks_a_human(stan
     # WHEN a failover executes
     report = standby.run(standby.request(), name="failover-INC-42")
 
-    # THEN promote polled, READINESS_POLL_SECONDS at a time, for at most LAG_EVIDENCE_WAIT_SECONDS after
+    # THEN promote polled, LAG_EVIDENCE_POLL_SECONDS at a time, for at most LAG_EVIDENCE_WAIT_SECONDS after
     # the heartbeat (here the datapoint leaves the reader's 5-minute lookback first: the lag is then
     # unknown, which a human decides too), then refused the data-losing promotion, having sent none
     polls = len(standby.waits)
-    assert 0 < polls <= LAG_EVIDENCE_WAIT_SECONDS // READINESS_POLL_SECONDS
-    assert standby.waits == [READINESS_POLL_SECONDS] * polls
+    assert 0 < polls <= LAG_EVIDENCE_WAIT_SECONDS // LAG_EVIDENCE_POLL_SECONDS
+    assert standby.waits == [LAG_EVIDENCE_POLL_SECONDS] * polls
     assert report.states.count("Promote") == polls + 1
     assert (report.status, report.error) == ("FAILED", "Switchyard.FailedAfterChanges")
     assert "refused a data-losing promotion" in (report.cause or "")

@@ -71,7 +71,10 @@ def test_environment_name_must_be_safe() -> None:
         (lambda r: r["detection"].update(max_data_age_seconds=30), r"field 'detection.max_data_age_seconds'"),
         (lambda r: r["regions"].update(standby="us-gov-west-1"), r"field 'regions.standby': String should match"),
         (lambda r: r["regions"].update(standby="cn-north-1"), r"field 'regions.standby': String should match"),
-        (lambda r: r["detection"].update(recover_after_evaluations=1), r"recovery is harder than failure"),
+        (
+            lambda r: r["detection"].update(fail_after_evaluations=3, recover_after_evaluations=2),
+            r"recovery is harder than failure",
+        ),
         (lambda r: r.pop("notification_email"), r"field 'notification_email': required field is missing"),
         (lambda r: r["dns"].pop("certificate_arns"), r"field 'dns.certificate_arns': required field is missing"),
         (

@@ -1,6 +1,7 @@
 """The monitor's sub-minute cadence on in-memory fakes: one scheduled invocation a minute runs
 ``60 / detection.evaluation_interval_seconds`` evaluations ``interval`` apart on the injected
-clock, each with its own trigger identity and its own heartbeat, and stops before the
+clock, each with its own trigger identity and its own heartbeat, beats the heartbeat every
+second while it sleeps (and past the minute into the next invocation), and stops before the
 function's time runs out.
 
 Time is the fakes' clock: the deps' ``sleep`` advances it (as the Lambda's real sleep would
@@ -8,16 +9,24 @@ let wall time pass), and the Lambda context's remaining time is read from it."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import MONITOR_EVALUATION_RESERVE_SECONDS, initial_desired_state
+from switchyard.contract import (
+    HEARTBEAT_OVERLAP_SECONDS,
+    HEARTBEAT_SECONDS,
+    MONITOR_EVALUATION_RESERVE_SECONDS,
+    MONITOR_SCHEDULE_SECONDS,
+    initial_desired_state,
+)
 from switchyard.deps import RunbookDeps
 from switchyard.handlers import monitor as monitor_handler
+from switchyard.heartbeat import heartbeat_period_seconds
 from switchyard.model import Decision
 from switchyard.monitor import MonitorOutcome, Trigger, evaluate_once, evaluation_offsets, run_evaluations
 from tests.fakes import Fakes, LambdaContextOnTheClock, alarm, probe, route53
@@ -92,8 +101,10 @@ def test_a_scheduled_invocation_runs_six_evaluations_ten_seconds_apart(dev_confi
         for evaluation in result["evaluations"]
     ]
     assert times == [(start + timedelta(seconds=offset)).isoformat() for offset in range(0, 60, 10)]
-    assert sleep.waits == [10.0] * 5
     assert result["stopped_early"] is None
+    # and it slept in heartbeat-sized steps: up to the minute's end plus the overlap with the next invocation
+    assert set(sleep.waits) == {float(HEARTBEAT_SECONDS)}
+    assert sum(sleep.waits) == MONITOR_SCHEDULE_SECONDS + HEARTBEAT_OVERLAP_SECONDS
 
 
 def test_each_evaluation_has_its_own_trigger_identity(dev_config: EnvironmentConfig) -> None:
@@ -132,7 +143,7 @@ def test_a_duplicate_delivery_of_the_minute_is_recorded_as_duplicates(dev_config
     assert record["deliveries"] == 2
 
 
-def test_the_heartbeat_is_written_at_every_evaluation_even_in_the_active_region(
+def test_the_heartbeat_is_never_older_than_its_period_even_in_the_active_region(
     dev_config: EnvironmentConfig,
 ) -> None:
     # GIVEN evaluations every 10 s, and the monitor of the active region (it watches nothing)
@@ -143,10 +154,17 @@ def test_the_heartbeat_is_written_at_every_evaluation_even_in_the_active_region(
     # WHEN the schedule invokes it
     result, sleep = invoke(fakes, primary)
 
-    # THEN it evaluated nothing, but each evaluation wrote the heartbeat before the next wait
+    # THEN it evaluated nothing, but wrote the heartbeat every second from its start until
+    # 10 s past the minute (the next invocation has begun by then): the RPO gate's margin holds
     assert {evaluation["decision"] for evaluation in result["evaluations"]} == {None}
     written = [*sleep.heartbeats, fakes.state.read_heartbeat(primary, of_region=primary)]
-    assert written == [(start + timedelta(seconds=offset)).isoformat() for offset in range(0, 60, 10)]
+    seconds = [(datetime.fromisoformat(at) - start).total_seconds() for at in written if at is not None]
+    assert seconds[0] == 0.0
+    assert max(later - earlier for earlier, later in itertools.pairwise(seconds)) <= heartbeat_period_seconds(
+        fakes.config.detection
+    )
+    assert seconds[-1] >= MONITOR_SCHEDULE_SECONDS + HEARTBEAT_OVERLAP_SECONDS - HEARTBEAT_SECONDS
+    assert result["heartbeats_not_written"] == 0
 
 
 def test_it_stops_before_the_functions_remaining_time_runs_out(dev_config: EnvironmentConfig) -> None:
@@ -159,7 +177,7 @@ def test_it_stops_before_the_functions_remaining_time_runs_out(dev_config: Envir
     # THEN it ran the evaluations that fit a 10 s wait plus one evaluation's reserve, and said why it stopped
     fits = 1 + sum(1 for left in (40, 30, 20) if left >= 10 + MONITOR_EVALUATION_RESERVE_SECONDS)
     assert len(result["evaluations"]) == fits == 2
-    assert sleep.waits == [10.0]
+    assert sum(sleep.waits) == 10.0
     assert result["stopped_early"] is not None
     assert "4 of 6 evaluations not run" in result["stopped_early"]
 

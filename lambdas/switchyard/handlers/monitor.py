@@ -5,9 +5,11 @@ Any other event is rejected before anything is read or written.
 The schedule's event runs a minute of evaluations: ``60 / detection.evaluation_interval_seconds``
 of them below 60 s, ``interval`` apart, each with its own trigger identity, stopping early
 when the function's remaining time could not fit another (switchyard.monitor.run_evaluations).
-An alarm's event runs one. Each evaluation first writes this region's heartbeat; one that
-cannot be written logs an ERROR and counts ``HeartbeatNotWritten`` (the invocation goes on:
-the reconciler's own heartbeat failure is what fails a function and raises its alarm).
+An alarm's event runs one. Each evaluation first writes this region's heartbeat, and the
+scheduled loop writes it every ``HEARTBEAT_SECONDS`` while it sleeps, then on past the minute
+(``HEARTBEAT_OVERLAP_SECONDS``) while the next invocation begins; one that cannot be written
+logs an ERROR and counts ``HeartbeatNotWritten`` (the invocation goes on: the reconciler's
+own heartbeat failure is what fails a function and raises its alarm).
 Without a desired state it evaluates nothing, logs an ERROR and counts
 ``DesiredStateMissing`` (the alarm). Every evaluation's trigger is recorded with its id and
 time (``trigger#<app>#<region>#<event id>``), duplicates and late events included.
@@ -24,7 +26,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field
 
-from switchyard.contract import MONITOR
+from switchyard.contract import HEARTBEAT_OVERLAP_SECONDS, MONITOR, MONITOR_SCHEDULE_SECONDS
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import handler_deps, parse_event
 from switchyard.handlers.observability import (
@@ -88,7 +90,14 @@ def _handle(event: dict[str, Any], context: Any, deps: RunbookDeps | None, *, lo
             lambda slot: _evaluate(resolved, slot),
             offsets=offsets,
             remaining_seconds=_remaining_seconds(context),
+            beat_until=MONITOR_SCHEDULE_SECONDS + HEARTBEAT_OVERLAP_SECONDS if len(offsets) > 1 else None,
         )
+    if run.heartbeat_errors:
+        logger.error(
+            "heartbeats between evaluations not written",
+            extra={"failed": len(run.heartbeat_errors), "first_error": run.heartbeat_errors[0]},
+        )
+        metrics.add_metric(name="HeartbeatNotWritten", unit=MetricUnit.Count, value=len(run.heartbeat_errors))
     if run.stopped_early or run.skipped_offsets:
         logger.warning(
             "monitor evaluations cut short",

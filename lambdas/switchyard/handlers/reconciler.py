@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from switchyard.contract import DATABASE_NOT_FENCED_METRIC, RECONCILER
+from switchyard.contract import DATABASE_NOT_FENCED_METRIC, RECONCILER, WARM_UP_FAILED_METRIC
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import handler_deps, parse_event
 from switchyard.handlers.observability import (
@@ -50,6 +50,10 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
         report_desired_state_unavailable(convergence.desired_state, function=RECONCILER)
     logger.info("region reconciled", extra=convergence.as_dict())
     metrics.add_metric(name="CapacityConverged", unit=MetricUnit.Count, value=1 if convergence.changed else 0)
+    warm_up_failures = convergence.warm_up_failures or {}
+    for function, error in warm_up_failures.items():  # best-effort: reported, never fails the run
+        logger.warning("step function not warmed", extra={"function": function, "error": error})
+    metrics.add_metric(name=WARM_UP_FAILED_METRIC, unit=MetricUnit.Count, value=len(warm_up_failures))
     if convergence.needs_human and convergence.database_fence is not None:
         fence = convergence.database_fence
         logger.error(

@@ -17,6 +17,9 @@ raised ``from`` the original:
 
 Operator input that does not validate never raises: the ``validate`` handler returns a
 ``needs_human`` result whose message names the bad field, before any mutating call.
+
+The reconciler's warm-up (exactly ``switchyard.contract.WARM_UP_EVENT``) is answered
+``{"warmed": <step>}`` before parsing: no port, no state, no metric, a debug line only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from switchyard.contract import WARM_UP_EVENT
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import describe_validation_error, handler_deps
 from switchyard.handlers.observability import count_step, logger, metric_name, tracer
@@ -80,8 +84,21 @@ def _rejected(step: str, problem: str) -> StepResult:
     )
 
 
+def is_warm_up(event: Any) -> bool:
+    """Exactly the reconciler's warm-up event (``True`` itself, not a value equal to it such as 1)."""
+    return (
+        isinstance(event, dict)
+        and event.keys() == WARM_UP_EVENT.keys()
+        and all(event[key] is value for key, value in WARM_UP_EVENT.items())
+    )
+
+
 def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> dict[str, Any]:
-    """Parse, run one step, log and count its outcome, return the StepResult as JSON."""
+    """Parse, run one step, log and count its outcome, return the StepResult as JSON
+    (a warm-up is answered at once, see the module docstring)."""
+    if is_warm_up(event):
+        logger.debug("warmed", extra={"step": step})
+        return {"warmed": step}
     try:
         state = RunbookState.model_validate(event)
     except ValidationError as exc:

@@ -10,10 +10,11 @@ seconds of writes, that the target can be missing, bounded from two observations
   ``observed_at - lag`` stays where replay stopped. So the raw metric read minutes into an
   outage says nothing about the loss; the replay position does.
 - The source's last sign of life: its heartbeat in the strongly consistent state table
-  (written every evaluation by its controller). It may still have committed writes until
-  its next heartbeat was due, so one heartbeat interval is added.
+  (written by its monitor every second between evaluations, switchyard.heartbeat). It may
+  still have committed writes until its next heartbeat was due, so one heartbeat period
+  (``heartbeat_period_seconds``) is added.
 
-Bound = (source last seen + heartbeat interval) - (observed_at - lag). While the source is
+Bound = (source last seen + heartbeat period) - (observed_at - lag). While the source is
 alive this is at least the lag itself plus the datapoint's delay (its heartbeat is recent,
 the datapoint a minute or two old). A datapoint older than
 the source's last sign of life makes the bound larger (its age counts in full): the worse
@@ -31,6 +32,7 @@ from switchyard.adapters.database import DatabaseStatus
 from switchyard.contract import LAG_EVIDENCE_WAIT_SECONDS
 from switchyard.decision import HEARTBEAT_STALE_AFTER_EVALUATIONS
 from switchyard.deps import RunbookDeps
+from switchyard.heartbeat import heartbeat_period_seconds
 from switchyard.model import Action
 
 
@@ -78,7 +80,7 @@ def target_loss_bound(deps: RunbookDeps, target: DatabaseStatus, source_region: 
         target.replication_lag_seconds,
         target.replication_lag_observed_at,
         datetime.fromisoformat(seen) if seen else None,
-        heartbeat_seconds=deps.config.detection.evaluation_interval_seconds,
+        heartbeat_seconds=heartbeat_period_seconds(deps.config.detection),
     )
 
 
@@ -97,7 +99,7 @@ def lag_evidence_due(deps: RunbookDeps, bound: LossBound | None, *, action: Acti
     if bound.lag_observed_at is None or bound.source_last_seen is None:
         return None
     interval = config.detection.evaluation_interval_seconds
-    covered_from = bound.source_last_seen + timedelta(seconds=interval)
+    covered_from = bound.source_last_seen + timedelta(seconds=heartbeat_period_seconds(config.detection))
     waited = (deps.clock() - bound.source_last_seen).total_seconds()
     if waited <= HEARTBEAT_STALE_AFTER_EVALUATIONS * interval:
         return None  # the old primary still writes heartbeats: no newer datapoint can ever cover them
