@@ -34,8 +34,8 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy $$(ls -d lambdas/switchyard stacks drill bench switchyard_cli switchyard_sim app.py 2>/dev/null)
 
-suite: setup  ## every test: unit, controller on moto, state machine, stacks, drill
-	$(BIN)/pytest
+suite: setup  ## every test: unit, controller on moto, state machine, stacks, drill (a process per core)
+	$(BIN)/pytest -n auto --dist loadfile
 
 unit: $(VENV)/.installed  ## the fast tier: pure logic and fakes, no moto, CDK or drill (under 30 s)
 	SWITCHYARD_UNIT_TIER=1 $(BIN)/pytest -q tests/unit
