@@ -16,12 +16,7 @@ from switchyard.contract import HEARTBEAT_SECONDS
 from switchyard.heartbeat import heartbeat_period_seconds, sleep_beating
 from switchyard.steps.gates import target_loss_bound
 from tests.fakes import Fakes
-
-
-def with_interval(config: EnvironmentConfig, seconds: int) -> EnvironmentConfig:
-    return config.model_copy(
-        update={"detection": config.detection.model_copy(update={"evaluation_interval_seconds": seconds})}
-    )
+from tests.unit.test_monitor_cadence import with_interval
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,11 @@ class StepRun:
     def finding(self, check: str, severity: Severity, message: str, **details: Any) -> None:
         self.findings.append(Finding(check=check, severity=severity, message=message, details=details))
 
+    def needs_human(self, check: str, message: str, **details: Any) -> StepResult:
+        """Stop for a human: ``message`` as a blocking finding of ``check`` and as the result."""
+        self.finding(check, Severity.BLOCKER, message, **details)
+        return self.finish(StepStatus.NEEDS_HUMAN, message)
+
     def finish(self, status: StepStatus, message: str) -> StepResult:
         return StepResult(
             step=self.step,

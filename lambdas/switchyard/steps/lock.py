@@ -31,8 +31,7 @@ def take_runbook_lock(state: RunbookState, deps: RunbookDeps) -> StepResult:
     if elsewhere is not None:
         run.observed.update({"holder": elsewhere.holder, "epoch": elsewhere.epoch, "held_in": run.source})
         message = f"a runbook holds the lock in {run.source}'s replica: {elsewhere.holder} at epoch {elsewhere.epoch}"
-        run.finding("lock", Severity.BLOCKER, message)
-        return run.finish(StepStatus.NEEDS_HUMAN, message)
+        return run.needs_human("lock", message)
     before = deps.state.read_lock(run.target)
     try:
         lock = deps.state.acquire_lock(

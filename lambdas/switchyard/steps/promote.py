@@ -189,8 +189,7 @@ def _await_recorded_promotion(run: StepRun, target: DatabaseStatus, recorded: di
         f"shows no promotion after {int(waited)}s (status {target.status}): check the database, promote it by "
         "hand if it is still a replica, then start a new run"
     )
-    run.finding("promotion-not-visible", Severity.BLOCKER, message, promotion=recorded)
-    return run.finish(StepStatus.NEEDS_HUMAN, message)
+    return run.needs_human("promotion-not-visible", message, promotion=recorded)
 
 
 def _primary_reachable(run: StepRun) -> bool:

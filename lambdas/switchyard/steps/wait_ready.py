@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from switchyard.deps import RunbookDeps
-from switchyard.model import Severity, StepResult, StepStatus
+from switchyard.model import StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 from switchyard.steps._common import StepRun, start
 from switchyard.steps.readiness import target_readiness
@@ -46,8 +46,7 @@ def wait_until_ready(state: RunbookState, deps: RunbookDeps) -> StepResult:
             f"{limit} s from {basis}): still missing {missing}. Check the database and the scale-up, then finish "
             "by hand (runbooks/manual-failover.md)"
         )
-        run.finding("readiness-deadline", Severity.BLOCKER, message, checks=checks)
-        return run.finish(StepStatus.NEEDS_HUMAN, message)
+        return run.needs_human("readiness-deadline", message, checks=checks)
     return run.finish(
         StepStatus.WAITING, f"{run.target} not ready yet (check {checks}, until {deadline.isoformat()}): {missing}"
     )
