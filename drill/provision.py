@@ -35,7 +35,6 @@ import boto3
 from switchyard.alarms import ALARMS, AlarmSpec, alarm_spec
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import (
-    APP_ENDPOINT,
     FAILOVER_BY_ROLE,
     HEALTH_CHECK_PURPOSES,
     SIGNAL_HEALTH_CHECK,
@@ -53,9 +52,15 @@ from switchyard.model import DesiredState
 MOTO_IMAGE_ID = "ami-12c6146b"  # any id: moto does not check images of launch templates
 DB_PASSWORD = "not-a-secret-moto-only"  # noqa: S105 - moto only
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API lives in us-east-1
+
+
 # Health checks by purpose: the endpoint checks request what the contract says is served;
 # the calculated check ("region", the failover record's) needs every endpoint check.
-ENDPOINT_CHECKS: dict[str, Endpoint] = {SIGNAL_HEALTH_CHECK: APP_ENDPOINT, "traffic-switch": SWITCH_ENDPOINT}
+def endpoint_checks(config: EnvironmentConfig) -> dict[str, Endpoint]:
+    """The endpoint checks by purpose: the load balancer's deep health path and the switch."""
+    return {SIGNAL_HEALTH_CHECK: Names(config).app_endpoint, "traffic-switch": SWITCH_ENDPOINT}
+
+
 CALCULATED_CHECK = "region"
 # Only the standby's stack alarms on replication lag (the primary has no replica lag to watch).
 STANDBY_ONLY_ALARMS = frozenset({alarm_spec("replication-lag").key})
@@ -265,7 +270,7 @@ def _health_checks(config: EnvironmentConfig, region: str, endpoint_url: str | N
     route53 = _client("route53", ROUTE53_REGION, endpoint_url)
     names = Names(config)
     ids: dict[str, str] = {}
-    for purpose, endpoint in ENDPOINT_CHECKS.items():
+    for purpose, endpoint in endpoint_checks(config).items():
         ids[purpose] = route53.create_health_check(
             CallerReference=names.health_check(region, purpose),
             HealthCheckConfig={

@@ -294,6 +294,77 @@ class Network(_Strict):
         return self
 
 
+HEALTH_PATH_PATTERN = r"^/[A-Za-z0-9._~/-]{0,254}$"
+PLACEHOLDER_PORT = 80
+PLACEHOLDER_SHALLOW_HEALTH_PATH = "/health"
+PLACEHOLDER_DEEP_HEALTH_PATH = "/health/deep"
+
+
+class Workload(_Strict):
+    """The application the environment runs: its machine image per region, its user data,
+    the port it serves on behind the load balancer, and its two health paths.
+
+    - ``shallow_health_path``: "this instance's process answers". The load balancer's
+      target group checks it, so a failing dependency never makes the Auto Scaling group
+      replace healthy instances.
+    - ``deep_health_path``: "this region can serve requests": the app checks its own
+      dependencies (its database, from its region) and answers 5xx when one fails. Route 53's
+      check of the region's load balancer and the monitor's probe request it.
+
+    Left out entirely, the environment runs the placeholder: the latest Amazon Linux 2023
+    image with user data that serves both paths (the deep one checks the region's database).
+    """
+
+    image_ids: dict[Region, str] | None = Field(
+        default=None,
+        description="per region of the pair: the AMI id to launch (AMIs are regional; copy the image first)",
+    )
+    image_parameter: str | None = Field(
+        default=None,
+        pattern=r"^/[A-Za-z0-9_.\-/]{1,1000}$",
+        description="an SSM parameter (the same name in each region) that holds the AMI id to launch",
+    )
+    user_data_file: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.\-/]{1,200}$",
+        description="a script run at instance boot, relative to the config directory (checked when loaded)",
+    )
+    port: int = Field(default=PLACEHOLDER_PORT, ge=1, le=65535, description="where instances serve (HTTP)")
+    shallow_health_path: str = Field(default=PLACEHOLDER_SHALLOW_HEALTH_PATH, pattern=HEALTH_PATH_PATTERN)
+    deep_health_path: str = Field(default=PLACEHOLDER_DEEP_HEALTH_PATH, pattern=HEALTH_PATH_PATTERN)
+
+    @field_validator("image_ids")
+    @classmethod
+    def _ami_ids(cls, image_ids: dict[str, str] | None) -> dict[str, str] | None:
+        for region, image_id in (image_ids or {}).items():
+            if not re.fullmatch(r"ami-([0-9a-f]{8}|[0-9a-f]{17})", image_id):
+                raise ValueError(f"{region}: {image_id!r} is not an AMI id (ami- and 8 or 17 hex digits)")
+        return image_ids
+
+    @field_validator("user_data_file")
+    @classmethod
+    def _inside_config_dir(cls, path: str | None) -> str | None:
+        if path is not None and (path.startswith("/") or ".." in path.split("/")):
+            raise ValueError(f"{path!r} must be a relative path inside the config directory (no '..', not absolute)")
+        return path
+
+    @model_validator(mode="after")
+    def _one_image_source(self) -> Workload:
+        if self.image_ids is not None and self.image_parameter is not None:
+            raise ValueError("field 'workload': set image_ids or image_parameter, not both")
+        if self.shallow_health_path == self.deep_health_path:
+            raise ValueError(
+                f"field 'workload.deep_health_path': {self.deep_health_path!r} is also the shallow path; the deep "
+                "check must be a different path (the load balancer's check must not fail with a dependency)"
+            )
+        return self
+
+    @property
+    def placeholder(self) -> bool:
+        """No image and no user data of the team's own: the stacks deploy the placeholder."""
+        return self.image_ids is None and self.image_parameter is None and self.user_data_file is None
+
+
 class EnvironmentConfig(_Strict):
     """One deployable environment of one application."""
 
@@ -311,6 +382,18 @@ class EnvironmentConfig(_Strict):
     notification_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
     storage: Storage = Storage()
     network: Network = Network()
+    workload: Workload = Workload()
+
+    @model_validator(mode="after")
+    def _images_for_the_pair(self) -> EnvironmentConfig:
+        """An AMI id for exactly the two regions of the pair: the standby launches its own copy."""
+        image_ids = self.workload.image_ids
+        if image_ids is not None and set(image_ids) != set(self.regions.pair):
+            raise ValueError(
+                f"field 'workload.image_ids': needs exactly the regions {list(self.regions.pair)} (an AMI is "
+                f"regional: copy the image to the standby region), got {sorted(image_ids)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _certificates(self) -> EnvironmentConfig:
@@ -376,4 +459,22 @@ def load_environment(name: str, config_dir: Path = DEFAULT_CONFIG_DIR) -> Enviro
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"environment {name!r} ({path.name}): not valid TOML: {exc}") from exc
-    return parse_environment(name, raw, source=path.name)
+    config = parse_environment(name, raw, source=path.name)
+    user_data = config.workload.user_data_file
+    if user_data is not None and not (config_dir / user_data).is_file():
+        raise ConfigError(
+            f"environment {name!r} ({path.name}): field 'workload.user_data_file': no file {user_data!r} "
+            f"in {config_dir}"
+        )
+    return config
+
+
+def user_data_script(config: EnvironmentConfig, config_dir: Path = DEFAULT_CONFIG_DIR) -> str | None:
+    """The team's boot script (``workload.user_data_file``), or None for the placeholder's."""
+    path = config.workload.user_data_file
+    if path is None:
+        return None
+    try:
+        return (config_dir / path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"environment {config.name!r}: field 'workload.user_data_file': {exc}") from exc

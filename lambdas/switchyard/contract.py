@@ -179,11 +179,11 @@ class Endpoint:
 
 # The load balancer serves HTTPS (an ACM certificate per region from the configuration) and
 # redirects HTTP to it. Route 53's check of the load balancer and the monitor's probe of the
-# application's record both request this endpoint, so a change to the listener changes both.
-APP_ENDPOINT = Endpoint("https", 443, "/health")
-APP_HTTP_PORT = 80  # redirected to APP_ENDPOINT
-INSTANCE_PORT = 80  # where the instances serve, behind the load balancer
-INSTANCE_HEALTH_PATH = APP_ENDPOINT.path  # the target group's check (the instances serve the same path)
+# application's record both request ``Names.app_endpoint`` (the workload's deep health path
+# over HTTPS), so a change to the listener changes both. The instances serve HTTP on
+# ``workload.port``; the target group checks their shallow path.
+APP_HTTPS_PORT = 443
+APP_HTTP_PORT = 80  # redirected to APP_HTTPS_PORT
 SWITCH_ENDPOINT = Endpoint("https", 443, "/")  # the traffic switch's function URL
 
 # Route 53 health checks of one region, by purpose (their ``Name`` tags come from Names).
@@ -387,9 +387,15 @@ class Names:
         return f"{self.prefix}-{region}-verdict-{'healthy' if failover == 'PRIMARY' else 'unhealthy'}"
 
     @property
+    def app_endpoint(self) -> Endpoint:
+        """The application's deep health check through its load balancer (HTTPS): what Route
+        53's check of each region's load balancer and the monitor's probe request."""
+        return Endpoint("https", APP_HTTPS_PORT, self.config.workload.deep_health_path)
+
+    @property
     def probe_url(self) -> str:
         """What the monitor's probe requests: the application's record, as Route 53 checks it."""
-        return APP_ENDPOINT.url(self.config.dns.record_name)
+        return self.app_endpoint.url(self.config.dns.record_name)
 
     @property
     def metrics_namespace(self) -> str:

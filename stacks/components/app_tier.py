@@ -1,7 +1,7 @@
 """The application tier: an Auto Scaling group (launch template, IMDSv2, encrypted EBS)
 behind an internet-facing Application Load Balancer that serves HTTPS.
 
-The load balancer serves ``switchyard.contract.APP_ENDPOINT`` (HTTPS on 443, with the
+The load balancer serves HTTPS on ``APP_HTTPS_PORT`` (with the
 region's ACM certificate from ``dns.certificate_arns``) and redirects HTTP to it; Route 53's
 check of the load balancer and the monitor's probe request that same endpoint."""
 
@@ -17,7 +17,7 @@ from constructs import Construct
 from stacks.shared.policy import acknowledge
 from stacks.shared.scope import RegionScope
 from switchyard.config import Capacity
-from switchyard.contract import APP_ENDPOINT, APP_HTTP_PORT, INSTANCE_HEALTH_PATH, INSTANCE_PORT
+from switchyard.contract import APP_HTTP_PORT, APP_HTTPS_PORT
 from switchyard.model import Role
 
 # Route 53's HTTPS checks need TLS 1.2 or older; this policy offers TLS 1.3 and 1.2 only.
@@ -26,7 +26,7 @@ SSL_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS
 # Placeholder workload until the real application image exists: answers the health path.
 PLACEHOLDER_USER_DATA = (
     "dnf install -y nginx",
-    f"echo ok > /usr/share/nginx/html{INSTANCE_HEALTH_PATH}",
+    "echo ok > /usr/share/nginx/html/health",
     "systemctl enable --now nginx",
 )
 
@@ -59,7 +59,7 @@ class AppTier(Construct):
             self, "LoadBalancerSecurityGroup", vpc=vpc, description="Public HTTPS entry point of the application"
         )
         lb_security_group.add_ingress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_ENDPOINT.port), "clients and Route 53 health checkers (HTTPS)"
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_HTTPS_PORT), "clients and Route 53 health checkers (HTTPS)"
         )
         lb_security_group.add_ingress_rule(
             ec2.Peer.any_ipv4(), ec2.Port.tcp(APP_HTTP_PORT), "plain HTTP, redirected to HTTPS"
@@ -126,10 +126,10 @@ class AppTier(Construct):
             cooldown=cdk.Duration.minutes(5),
             notifications=[autoscaling.NotificationConfiguration(topic=region.topic)],
         )
-        self.load_balancer.add_redirect(source_port=APP_HTTP_PORT, target_port=APP_ENDPOINT.port, open=False)
+        self.load_balancer.add_redirect(source_port=APP_HTTP_PORT, target_port=APP_HTTPS_PORT, open=False)
         listener = self.load_balancer.add_listener(
             "Https",
-            port=APP_ENDPOINT.port,
+            port=APP_HTTPS_PORT,
             protocol=elbv2.ApplicationProtocol.HTTPS,
             certificates=[elbv2.ListenerCertificate.from_arn(region.config.dns.certificate_arns[region.region])],
             ssl_policy=SSL_POLICY,
@@ -137,12 +137,12 @@ class AppTier(Construct):
         )
         self.target_group = listener.add_targets(
             "App",
-            port=INSTANCE_PORT,
+            port=region.config.workload.port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.group],
             deregistration_delay=cdk.Duration.seconds(30),
             health_check=elbv2.HealthCheck(
-                path=INSTANCE_HEALTH_PATH,
+                path=region.config.workload.shallow_health_path,
                 interval=cdk.Duration.seconds(10),
                 healthy_threshold_count=2,
                 unhealthy_threshold_count=3,

@@ -1,7 +1,8 @@
 """The region's Route 53 failover record and the health checks that steer it.
 
 A calculated health check needs both children healthy: an HTTPS check of the region's
-load balancer on ``APP_ENDPOINT`` (the application answers, as the monitor's probe sees it)
+load balancer on ``Names.app_endpoint`` (the application's deep health path: it answers only
+while its dependencies do, as the monitor's probe sees it)
 and an HTTPS check of the region's traffic switch on ``SWITCH_ENDPOINT`` (the desired state
 says this region is active). Names and set identifiers come from ``switchyard.contract``. A dark region fails
 both by itself, so the standby never needs the failed region to take traffic from it.
@@ -15,7 +16,7 @@ from constructs import Construct
 
 from stacks.shared.scope import RegionScope
 from switchyard.config import Dns
-from switchyard.contract import APP_ENDPOINT, FAILOVER_BY_ROLE, SWITCH_ENDPOINT, Endpoint
+from switchyard.contract import FAILOVER_BY_ROLE, SWITCH_ENDPOINT, Endpoint
 
 
 class FailoverRecord(Construct):
@@ -35,7 +36,7 @@ class FailoverRecord(Construct):
         self.load_balancer_check = self._endpoint_check(
             "LoadBalancerCheck",
             name=names.health_check(region.region, "load-balancer"),
-            endpoint=APP_ENDPOINT,
+            endpoint=names.app_endpoint,
             domain_name=load_balancer.load_balancer_dns_name,
             dns=dns,
         )

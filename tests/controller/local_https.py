@@ -1,6 +1,6 @@
 """A local HTTPS endpoint of the deployed shape, for the controller's probe: a real socket
 on 127.0.0.1 (an ephemeral port) serving TLS with a certificate for the application's
-record name, issued by a test CA, answering 200 on ``APP_ENDPOINT.path`` and 503
+record name, issued by a test CA, answering 200 on ``PLACEHOLDER_DEEP_HEALTH_PATH`` and 503
 elsewhere, as the load balancer's HTTPS listener does. It records the SNI name and the
 Host header each request arrived with. Nothing here touches any other network."""
 
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from switchyard.adapters.health import HttpProbe
-from switchyard.contract import APP_ENDPOINT
+from switchyard.config import PLACEHOLDER_DEEP_HEALTH_PATH
 
 LOOPBACK = "127.0.0.1"
 Responder = Callable[[str], int]
@@ -106,7 +106,7 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
 
 def health_path_only(path: str) -> int:
     """The load balancer's HTTPS listener: 200 on the health path, 503 elsewhere."""
-    return 200 if path == APP_ENDPOINT.path else 503
+    return 200 if path == PLACEHOLDER_DEEP_HEALTH_PATH else 503
 
 
 @dataclass
@@ -160,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         status = self.server.respond(self.path)
         self.send_response(status)
         if 300 <= status < 400:
-            self.send_header("Location", f"https://{self.headers.get('Host')}{APP_ENDPOINT.path}?redirected")
+            self.send_header("Location", f"https://{self.headers.get('Host')}{PLACEHOLDER_DEEP_HEALTH_PATH}?redirected")
         self.send_header("Content-Length", "0")
         self.end_headers()
 

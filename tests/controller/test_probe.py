@@ -1,4 +1,4 @@
-"""GIVEN the endpoint the load balancer serves (HTTPS on APP_ENDPOINT, a certificate for
+"""GIVEN the endpoint the load balancer serves (HTTPS on the deep health path, a certificate for
 the record name), served by a real local socket, WHEN the controller's probe requests the
 contract's URL THEN it tells healthy from answered-unhealthy from unreachable, within its
 time budget. No test reaches past 127.0.0.1: name resolution is stubbed to fail for
@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from switchyard.adapters.health import HttpProbe
+from switchyard.config import PLACEHOLDER_DEEP_HEALTH_PATH as DEEP_PATH
 from switchyard.config import Detection, EnvironmentConfig, Regions, load_environment
-from switchyard.contract import APP_ENDPOINT, Names
+from switchyard.contract import Names
 from switchyard.decision import (
     GLOBAL_OBSERVER,
     DesiredView,
@@ -69,7 +70,7 @@ def test_the_probe_finds_a_healthy_endpoint_of_the_deployed_shape_healthy(
     endpoint: LocalHttpsEndpoint, record_pki: LocalPki, probe_url: str
 ) -> None:
     # GIVEN the contract's URL and an endpoint serving it with a certificate for the record
-    assert probe_url == f"https://{record_pki.hostname}{APP_ENDPOINT.path}"
+    assert probe_url == f"https://{record_pki.hostname}{DEEP_PATH}"
 
     # WHEN the probe requests it, trusting the certificate's CA
     result = endpoint.probe(record_pki.client_context())(probe_url)
@@ -86,7 +87,7 @@ def test_the_probe_sends_the_record_name_as_sni_and_host_and_asks_for_the_health
 
     # THEN one handshake named the record (SNI) and one GET of the health path carried it as Host
     assert endpoint.server_names == [record_pki.hostname]
-    assert [(seen.path, seen.host) for seen in endpoint.requests] == [(APP_ENDPOINT.path, record_pki.hostname)]
+    assert [(seen.path, seen.host) for seen in endpoint.requests] == [(DEEP_PATH, record_pki.hostname)]
 
 
 def test_a_503_on_the_health_path_is_answered_unhealthy(record_pki: LocalPki, probe_url: str) -> None:
@@ -121,7 +122,7 @@ def test_a_4xx_is_answered_unhealthy_as_route53_counts_it(record_pki: LocalPki, 
 
 def test_a_redirect_counts_healthy_and_is_not_followed(record_pki: LocalPki, probe_url: str) -> None:
     # GIVEN the endpoint redirects the health path (to the same path, as a listener rule might)
-    with local_https_endpoint(record_pki, respond=lambda path: 301 if path == APP_ENDPOINT.path else 200) as endpoint:
+    with local_https_endpoint(record_pki, respond=lambda path: 301 if path == DEEP_PATH else 200) as endpoint:
         # WHEN the probe requests it
         result = endpoint.probe(record_pki.client_context())(probe_url)
 

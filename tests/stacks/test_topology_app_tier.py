@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from stacks.components.app_tier import min_capacity_for
-from switchyard.contract import APP_ENDPOINT, APP_HTTP_PORT, INSTANCE_HEALTH_PATH, INSTANCE_PORT
+from switchyard.contract import APP_HTTP_PORT, APP_HTTPS_PORT
 from tests.stacks.topology import Topology, only_resource, resources_of
 
 
@@ -102,7 +102,7 @@ def test_the_load_balancer_serves_the_contracts_endpoint_over_https(topology: To
         # GIVEN the region's load balancer listeners
         region = topology.config.regions.primary if role == "primary" else topology.config.regions.standby
         listeners = _listeners(topology.template_json("regional", role))
-        https = listeners[APP_ENDPOINT.port]
+        https = listeners[APP_HTTPS_PORT]
         # THEN the contract's port serves HTTPS with the region's configured certificate, TLS 1.2 allowed
         # (Route 53's HTTPS checks need TLS 1.2 or older)
         assert https["Protocol"] == "HTTPS"
@@ -112,7 +112,7 @@ def test_the_load_balancer_serves_the_contracts_endpoint_over_https(topology: To
         (action,) = listeners[APP_HTTP_PORT]["DefaultActions"]
         assert action["Type"] == "redirect"
         assert action["RedirectConfig"]["Protocol"] == "HTTPS"
-        assert action["RedirectConfig"]["Port"] == str(APP_ENDPOINT.port)
+        assert action["RedirectConfig"]["Port"] == str(APP_HTTPS_PORT)
         assert action["RedirectConfig"]["StatusCode"] == "HTTP_301"
 
 
@@ -126,13 +126,15 @@ def test_the_load_balancer_opens_https_and_the_redirect_only(topology: Topology)
     ]
     (group,) = groups
     opened = {(rule["CidrIp"], rule["FromPort"], rule["ToPort"]) for rule in group["SecurityGroupIngress"]}
-    assert opened == {("0.0.0.0/0", APP_ENDPOINT.port, APP_ENDPOINT.port), ("0.0.0.0/0", APP_HTTP_PORT, APP_HTTP_PORT)}
+    assert opened == {("0.0.0.0/0", APP_HTTPS_PORT, APP_HTTPS_PORT), ("0.0.0.0/0", APP_HTTP_PORT, APP_HTTP_PORT)}
 
 
-def test_instances_serve_the_health_path_behind_the_load_balancer(topology: Topology) -> None:
-    # GIVEN the target group  THEN the load balancer checks the instances on the contract's path and port
+def test_the_load_balancer_checks_the_instances_shallow_path_not_the_deep_one(topology: Topology) -> None:
+    # GIVEN the target group  THEN the load balancer checks the workload's shallow path on its port:
+    # a failing dependency (the deep path) must never make the group replace healthy instances
+    workload = topology.config.workload
     target_group = only_resource(
         topology.template_json("regional", "primary"), "AWS::ElasticLoadBalancingV2::TargetGroup"
     )
-    assert (target_group["Protocol"], target_group["Port"]) == ("HTTP", INSTANCE_PORT)
-    assert target_group["HealthCheckPath"] == INSTANCE_HEALTH_PATH == APP_ENDPOINT.path
+    assert (target_group["Protocol"], target_group["Port"]) == ("HTTP", workload.port)
+    assert target_group["HealthCheckPath"] == workload.shallow_health_path != workload.deep_health_path

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Template
 
 from stacks.components.failover_record import FailoverRecord
 from switchyard.config import EnvironmentConfig, load_environment
-from switchyard.contract import APP_ENDPOINT, FAILOVER_BY_ROLE, HEALTH_CHECK_PURPOSES, SWITCH_ENDPOINT, Names
+from switchyard.contract import APP_HTTPS_PORT, FAILOVER_BY_ROLE, HEALTH_CHECK_PURPOSES, SWITCH_ENDPOINT, Names
 from switchyard.model import Role
 from tests.stacks.topology import Topology, bare_region_scope, resources_of
 
@@ -97,9 +97,12 @@ def test_the_load_balancer_check_requests_what_the_probe_requests(
 ) -> None:
     # GIVEN the load balancer's check
     _, check = _by_purpose(primary_record, dev_environment)["load-balancer"]
-    # THEN it requests the contract's endpoint (HTTPS 443 /health) at the configured pace, with SNI
+    # THEN it requests the workload's deep health path over HTTPS 443 (what the probe requests), at the
+    # configured pace, with SNI
     assert check["FullyQualifiedDomainName"] == LB_DNS_NAME
-    assert (check["Type"], check["Port"], check["ResourcePath"]) == ("HTTPS", APP_ENDPOINT.port, APP_ENDPOINT.path)
+    deep = dev_environment.workload.deep_health_path
+    assert (check["Type"], check["Port"], check["ResourcePath"]) == ("HTTPS", APP_HTTPS_PORT, deep)
+    assert Names(dev_environment).probe_url.endswith(f":{APP_HTTPS_PORT}{deep}".replace(":443", ""))
     assert check["EnableSNI"] is True
     assert check["RequestInterval"] == dev_environment.dns.health_check_interval_seconds
     assert check["FailureThreshold"] == dev_environment.dns.health_check_failure_threshold
