@@ -33,13 +33,19 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from drill.dataplane import ReplicatedDatabase
 from drill.emulation import ModelledStrongConsistency
+from drill.rebuild import ModelledRebuild
+from drill.workload import RequestCounts, Workload
 from drill.world import Faults, Route53FailoverModel
 from switchyard.adapters.database import (
     AURORA_SWITCHOVER,
+    RDS_SNAPSHOT,
+    AuroraGlobalDatabase,
     Database,
     DatabaseStatus,
     FenceOutcome,
     FenceResult,
+    RejoinPhase,
+    RejoinProgress,
     SnapshotNotReadyError,
 )
 from switchyard.adapters.health import ROUTE53_REGION, AwsHealthSignals
@@ -149,12 +155,16 @@ class FaultInjectingClientFactory(ClientFactory):
 
 
 class DrillDatabase:
-    """The controller's Database for the drill: moto metadata plus the data-plane stand-in."""
+    """The controller's Database for the drill: moto metadata plus the data-plane stand-in,
+    and the old primary's rebuild on the drill clock (``drill.rebuild.ModelledRebuild``)."""
 
-    def __init__(self, inner: Database, data: ReplicatedDatabase, faults: Faults) -> None:
+    def __init__(
+        self, inner: Database, data: ReplicatedDatabase, faults: Faults, rebuild: ModelledRebuild | None = None
+    ) -> None:
         self._inner = inner
         self._data = data
         self._faults = faults
+        self._rebuild = rebuild or ModelledRebuild(time.monotonic, {})
 
     def describe(self, region: str, *, best_effort: bool = False) -> DatabaseStatus:
         status = self._inner.describe(region, best_effort=best_effort)
@@ -165,6 +175,9 @@ class DrillDatabase:
             status = replace(status, replication_lag_seconds=self._data.last_known_lag_seconds if lag is None else lag)
         if self._faults.of(region).database_down:
             return replace(status, available=False, status="unreachable")
+        job = self._rebuild.running(region)
+        if job is not None and job.operation != RDS_SNAPSHOT:
+            return replace(status, available=False, status=self._rebuild.status_while(job))
         return status
 
     def promote(self, region: str, *, primary_reachable: bool) -> str:
@@ -173,7 +186,30 @@ class DrillDatabase:
             self._data.switch_over(region)  # Aurora demotes and synchronizes the old writer itself
         else:
             self._data.promote(region)
+            self._rebuild.replication_broken(next(other for other in self._data.stores if other != region))
         return operation
+
+    def rejoin_as_replica(self, region: str, *, writer_region: str, snapshot: str) -> RejoinProgress:
+        """The controller's rebuild over moto, each operation lasting its modelled time
+        (``ModelledRebuild``); once the old primary reads rejoined, the data plane replicates
+        to it again (an Aurora secondary after a failover resynchronizes first)."""
+        job = self._rebuild.running(region)
+        if job is not None:
+            left = job.until - self._rebuild.clock()
+            detail = f"{job.operation} of {job.identifier} in progress ({left:.0f} s left, modelled)"
+            return RejoinProgress(region, job.identifier, RejoinPhase.REBUILDING, detail, snapshot=snapshot)
+        progress = self._inner.rejoin_as_replica(region, writer_region=writer_region, snapshot=snapshot)
+        for operation in progress.operations:
+            self._rebuild.start(region, operation, progress.identifier)
+        if progress.phase is not RejoinPhase.REJOINED:
+            return progress
+        aurora = isinstance(self._inner, AuroraGlobalDatabase)
+        if aurora and self._rebuild.resync_first(region, progress.identifier):
+            detail = f"{progress.identifier} rejoined; resynchronizing with the writer (modelled)"
+            return replace(progress, phase=RejoinPhase.REBUILDING, detail=detail)
+        if self._rebuild.rejoined(region):
+            self._data.rejoin_as_replica(region)
+        return progress
 
     def fence_writer(self, region: str, *, best_effort: bool = False) -> FenceResult:
         """The controller's fence over moto, applied to the data plane: a database the fence
@@ -267,15 +303,53 @@ class DrillHealthSignals(AwsHealthSignals):
 
 
 class AlarmEvaluator:
-    """Sets each health alarm's state in moto as CloudWatch would for the current faults."""
+    """Sets each health alarm's state in moto as CloudWatch would once the current faults
+    have lasted the alarm's evaluation periods (moto never evaluates an alarm; how long that
+    takes in production is the production timeline's to say):
 
-    def __init__(self, config: EnvironmentConfig, faults: Faults, endpoint_url: str) -> None:
+    - ``unhealthy-hosts`` follows the shallow check (the instances answer: only a dark region
+      fails it), so a database outage never makes the load balancer drop its targets;
+    - ``alb-5xx`` follows the deep check (the application answers 5xx without its database);
+    - ``database-unavailable`` follows the database;
+    - ``steady-state`` is computed, not assumed: the success rate of the requests the drill's
+      workload sent to the region just after the faults changed (``Workload`` counts them as
+      the application would publish them), against ``workload.steady_state``.
+    """
+
+    # the longest real wait for the workload's requests after the faults changed (the
+    # workload sends one every 5 ms; a workload that is not running sends none)
+    STEADY_STATE_SAMPLE_TIMEOUT_SECONDS = 2.0
+
+    def __init__(
+        self, config: EnvironmentConfig, faults: Faults, endpoint_url: str, requests: Workload | None = None
+    ) -> None:
         self._names = Names(config)
         self._config = config
         self._faults = faults
         self._endpoint_url = endpoint_url
+        self._requests = requests
+
+    def _steady_state(self) -> dict[str, str]:
+        """Each region's steady-state alarm state from the requests sent after this moment."""
+        steady = self._config.workload.steady_state
+        counts: dict[str, RequestCounts] = {}
+        if self._requests is not None:
+            self._requests.take_request_counts()  # requests before the faults changed do not count
+            self._requests.wait_for_requests(
+                steady.min_requests_per_minute, timeout_seconds=self.STEADY_STATE_SAMPLE_TIMEOUT_SECONDS
+            )
+            counts = self._requests.take_request_counts()
+        states = {}
+        for region in self._config.regions.pair:
+            served = counts.get(region, RequestCounts())
+            breaching = served.total >= steady.min_requests_per_minute and (
+                served.success_percent < steady.min_success_percent
+            )
+            states[region] = "ALARM" if breaching else "OK"  # too few requests: not breaching
+        return states
 
     def evaluate(self) -> None:
+        steady_state = self._steady_state()
         for region in self._config.regions.pair:
             faults = self._faults.of(region)
             if faults.dark:
@@ -286,6 +360,10 @@ class AlarmEvaluator:
                     state = "INSUFFICIENT_DATA"
                 elif spec.key == "database-unavailable":
                     state = "ALARM" if faults.database_down else "OK"
+                elif spec.key == "unhealthy-hosts":
+                    state = "OK" if self._faults.instances_healthy(region) else "ALARM"
+                elif spec.key == "steady-state":
+                    state = steady_state[region]
                 else:
                     state = "OK" if self._faults.endpoint_healthy(region) else "ALARM"
                 cloudwatch.set_alarm_state(

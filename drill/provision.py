@@ -49,7 +49,9 @@ from switchyard.contract import (
 )
 from switchyard.model import DesiredState
 
-MOTO_IMAGE_ID = "ami-12c6146b"  # any id: moto does not check images of launch templates
+# The application's image, registered in each region (an AMI is regional): the controller's
+# image readiness check (ec2:DescribeImages in the target region) finds it there, "available".
+APP_IMAGE_NAME = "switchyard-drill-app"
 DB_PASSWORD = "not-a-secret-moto-only"  # noqa: S105 - moto only
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API lives in us-east-1
 
@@ -185,30 +187,38 @@ def _bucket(names: Names, region: str, endpoint_url: str | None) -> None:
 
 
 def _bucket_replication(names: Names, primary: str, standby: str, endpoint_url: str | None) -> None:
-    _client("s3", primary, endpoint_url).put_bucket_replication(
-        Bucket=names.bucket(primary),
-        ReplicationConfiguration={
-            "Role": f"arn:aws:iam::{names.config.account}:role/{names.prefix}-replication",
-            "Rules": [
-                {
-                    "ID": "to-standby",
-                    "Status": "Enabled",
-                    "Priority": 1,
-                    "Filter": {"Prefix": ""},
-                    "DeleteMarkerReplication": {"Status": "Enabled"},
-                    "Destination": {"Bucket": f"arn:aws:s3:::{names.bucket(standby)}"},
-                }
-            ],
-        },
-    )
+    """The forward rule (the primary's bucket to the standby's) and the reverse one the
+    primary's storage stack puts on the standby's bucket (stacks.components.data_bucket)."""
+    for source, destination, role in (
+        (primary, standby, f"{names.prefix}-replication"),
+        (standby, primary, names.replication_role(standby)),
+    ):
+        _client("s3", source, endpoint_url).put_bucket_replication(
+            Bucket=names.bucket(source),
+            ReplicationConfiguration={
+                "Role": f"arn:aws:iam::{names.config.account}:role/{role}",
+                "Rules": [
+                    {
+                        "ID": names.replication_rule(destination),
+                        "Status": "Enabled",
+                        "Priority": 1,
+                        "Filter": {"Prefix": ""},
+                        "DeleteMarkerReplication": {"Status": "Enabled"},
+                        "Destination": {"Bucket": names.bucket_arn(destination)},
+                    }
+                ],
+            },
+        )
 
 
 def _auto_scaling_group(config: EnvironmentConfig, region: str, capacity: int, endpoint_url: str | None) -> None:
     names = Names(config)
-    template = f"{names.asg(region)}-template"
-    _client("ec2", region, endpoint_url).create_launch_template(
+    template = names.launch_template(region)
+    ec2 = _client("ec2", region, endpoint_url)
+    image = ec2.register_image(Name=APP_IMAGE_NAME, RootDeviceName="/dev/xvda", VirtualizationType="hvm")
+    ec2.create_launch_template(
         LaunchTemplateName=template,
-        LaunchTemplateData={"ImageId": MOTO_IMAGE_ID, "InstanceType": config.capacity.instance_type},
+        LaunchTemplateData={"ImageId": image["ImageId"], "InstanceType": config.capacity.instance_type},
     )
     _client("autoscaling", region, endpoint_url).create_auto_scaling_group(
         AutoScalingGroupName=names.asg(region),

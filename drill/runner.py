@@ -41,8 +41,6 @@ from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 
-import boto3
-
 from drill import stepfunctions
 from drill.adapters import (
     AlarmEvaluator,
@@ -59,6 +57,7 @@ from drill.invariants import InvariantVerdict, WriterHistory, WriterSample
 from drill.invariants import check as check_invariant
 from drill.policy_check import check_calls
 from drill.provision import provision
+from drill.rebuild import ModelledRebuild
 from drill.report import (
     DataLoss,
     DrillReport,
@@ -85,6 +84,7 @@ from drill.stepfunctions import (
 from drill.workload import Workload
 from drill.world import Faults, Route53FailoverModel
 from switchyard.adapters.database import ReplicationLagReader, modelled_database
+from switchyard.adapters.protection import modelled_protection
 from switchyard.adapters.state import DynamoStateStore
 from switchyard.config import EnvironmentConfig
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
@@ -150,6 +150,7 @@ class Recording:
     offsets: dict[str, float] = field(default_factory=dict)  # execution name -> drill clock minus wall clock
     last_request_at: float | None = None  # operator scenarios: when the last action was requested
     decision_evaluation_started: float | None = None  # monotonic: the evaluation that decided to fail over
+    decided_on: tuple[str, ...] = ()  # the failing signals of the first evaluation that decided to fail over
 
 
 @dataclass
@@ -188,7 +189,9 @@ class Drill:
         self.history = WriterHistory()
         self.strong_consistency.on_write(self.sample)
         self.data.change_listeners.append(self.sample)
-        self.alarms = AlarmEvaluator(config, self.faults, self.endpoint_url)
+        self.alarms = AlarmEvaluator(config, self.faults, self.endpoint_url, requests=self.workload)
+        # the old primary's rebuild (prepare-failback) in production time: moto does it at once
+        self.rebuild = ModelledRebuild.typical(self.clock, load_model())
         self.deps = {region: self._deps(region) for region in config.regions.pair}
         self._probe_broken = False
         self.recording: Recording | None = None
@@ -262,7 +265,7 @@ class Drill:
             clients=clients,
             clock=self.clock.now,
             sleep=lambda seconds: time.sleep(min(seconds, 0.05)),
-            database=DrillDatabase(engine_model, self.data, self.faults),
+            database=DrillDatabase(engine_model, self.data, self.faults, self.rebuild),
             health=DrillHealthSignals(
                 self.config,
                 clients,
@@ -272,6 +275,8 @@ class Drill:
                 probe_broken=lambda: self._probe_broken,
             ),
             readiness=ReadinessPolling(attempts=20, interval_seconds=0.05),
+            # moto has no AWS Backup recovery points: modelled (switchyard.adapters.protection)
+            protection=modelled_protection(self.config, clients, self.clock.now),
         )
 
     def background(self) -> None:
@@ -509,6 +514,7 @@ def _run(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook]) ->
         failback_run=(failback.name, failback.status) if failback else None,
         failback_effective=bool(failback and _effective(failback)),
         failback_refusal=_refusal(failback) if failback else "",
+        decided_on=recording.decided_on,
     )
     expectations = [check(outcome) for check in scenario_checks(scenario, config)]
     verdict = drill.never_two_writers()
@@ -732,6 +738,7 @@ def _automatic(drill: Drill, scenario: Scenario, runbook: LocalRunbook, recordin
             if decision == Decision.FAIL_OVER and timeline.first("decision: fail over") is None:
                 timeline.mark("decision: fail over", now, "; ".join(outcome.get("reasons", []))[:200])
                 recording.decision_evaluation_started = evaluation_started
+                recording.decided_on = tuple(outcome.get("failing_signals") or ())
                 progress(f"t+{now - timeline.origin:.3f} s  decision: fail over")
             if arn is None and _recommended(drill, scenario, outcome) and not started:
                 arn = _start_recommended_failover(drill, runbook, recording)
@@ -784,9 +791,7 @@ def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook
     config = drill.config
     primary, standby = config.regions.pair
     for number, action in enumerate(scenario.operator_actions, start=1):
-        target = primary if action is Action.FAILBACK else standby
-        if action is Action.FAILBACK:
-            _rejoin_old_primary(drill)
+        target = primary if action in (Action.FAILBACK, Action.PREPARE_FAILBACK) else standby
         drill.background()  # an operator acts seconds later: the previous run's writes have replicated
         request = drill_request(action, target, f"drill: {scenario.name}", f"DRILL-{number}")
         name = f"{action.value}-DRILL-{number}"
@@ -797,6 +802,7 @@ def _operator(drill: Drill, scenario: Scenario, runbooks: dict[str, LocalRunbook
             recording.timeline.mark(f"{action.value} requested", recording.last_request_at, f"to {target}")
             arn = runbook.start(request.model_dump(mode="json"), name=name)
             recording.reports.append(_follow(drill, runbook, arn, recording.timeline))
+        _mark_rebuild(drill, recording.timeline)
 
 
 def _concurrent_operators(
@@ -844,11 +850,21 @@ def _concurrent_operators(
 
 
 def _attempt_failback(drill: Drill, runbook: LocalRunbook, recording: Recording) -> ExecutionReport:
-    """What an operator does next after a data-losing failover: rebuild the old primary as
-    a replica (runbooks/failback.md) and start a failback, before anyone acknowledged the
-    writes the failover lost. The run must refuse it."""
-    _rejoin_old_primary(drill)
+    """What an operator does next after a data-losing failover: prepare the failback
+    (``switchyard prepare-failback``: the old primary rebuilt as a replica, its data kept as
+    the lost-writes snapshot) and start a failback, before anyone acknowledged the writes the
+    failover lost. The preparation may run; the failback must refuse."""
     primary = drill.config.regions.primary
+    prepare = drill_request(
+        Action.PREPARE_FAILBACK, primary, "drill: rebuild the old primary before failing back", "DRILL-FAILBACK"
+    )
+    prepare_name = "prepare-failback-DRILL-FAILBACK"
+    recording.offsets[prepare_name] = drill.clock() - time.time()
+    recording.timeline.mark("prepare-failback requested", drill.clock(), f"to {primary}")
+    recording.reports.append(
+        _follow(drill, runbook, runbook.start(prepare.model_dump(mode="json"), name=prepare_name), recording.timeline)
+    )
+    _mark_rebuild(drill, recording.timeline)
     request = drill_request(
         Action.FAILBACK, primary, "drill: failback before the lost writes are acknowledged", "DRILL-FAILBACK"
     )
@@ -906,23 +922,10 @@ def _approve(drill: Drill, sfn: Any, waiting: PendingApproval, timeline: Timelin
     drill.progress(f"           approval requested ({why}); approved by the drill's operator")
 
 
-def _rejoin_old_primary(drill: Drill) -> None:
-    """What an operator does before a failback (runbooks/failback.md): rebuild the old
-    primary as a replica of the current writer, in moto and in the data plane."""
-    config = drill.config
-    primary, standby = config.regions.pair
-    names = drill.deps[primary].names
-    if config.database.engine == "rds-postgres":
-        rds_primary = boto3.client("rds", region_name=primary, endpoint_url=drill.endpoint_url)
-        rds_standby = boto3.client("rds", region_name=standby, endpoint_url=drill.endpoint_url)
-        rds_primary.delete_db_instance(DBInstanceIdentifier=names.db_instance(primary), SkipFinalSnapshot=True)
-        source_arn = rds_standby.describe_db_instances(DBInstanceIdentifier=names.db_instance(standby))["DBInstances"][
-            0
-        ]["DBInstanceArn"]
-        rds_primary.create_db_instance_read_replica(
-            DBInstanceIdentifier=names.db_instance(primary),
-            SourceDBInstanceIdentifier=source_arn,
-            DBInstanceClass=config.database.instance_class,
-        )
-    drill.data.rejoin_as_replica(primary)
-    drill.progress("           old primary rebuilt as a replica of the current writer")
+def _mark_rebuild(drill: Drill, timeline: Timeline) -> None:
+    """The rebuild's modelled operations (sent, finished) and the data plane's rejoin, on the
+    drill clock: the report's timeline shows how long the preparation took in production time."""
+    marked = {(event.event, event.at_seconds) for event in timeline.events}
+    for event in drill.rebuild.events:
+        if (event.event, round(event.at - timeline.origin, 3)) not in marked:
+            timeline.mark(event.event, event.at, event.detail)

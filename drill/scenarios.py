@@ -40,6 +40,7 @@ class Outcome:
     failback_run: tuple[str, str] | None = None  # (name, status) of the failback tried before the acknowledgement
     failback_effective: bool = False
     failback_refusal: str = ""
+    decided_on: tuple[str, ...] = ()  # failing signals of the evaluation that decided to fail over
 
     @property
     def succeeded_runs(self) -> int:
@@ -220,6 +221,25 @@ def failback_refused_until_acknowledged(outcome: Outcome) -> Expectation:
 Inject = Callable[[Faults, EnvironmentConfig, int], None]
 
 
+DEEP_CHECK_SIGNAL_PREFIXES = ("route53:", "route53-dns:", "probe")  # both request the deep health path
+STEADY_STATE_SIGNAL = "alarm:steady-state"
+SHALLOW_CHECK_SIGNAL = "alarm:unhealthy-hosts"  # the load balancer's target health (shallow path)
+
+
+def detected_through_deep_check_and_steady_state(outcome: Outcome) -> Expectation:
+    """A database outage is seen by the checks that exercise the database: Route 53's check and
+    the probe of the deep health path, and the application's own success rate; the shallow
+    check keeps passing, so the load balancer never cycles the instances."""
+    decided = outcome.decided_on
+    deep = [name for name in decided if name.startswith(DEEP_CHECK_SIGNAL_PREFIXES)]
+    passed = bool(deep) and STEADY_STATE_SIGNAL in decided and SHALLOW_CHECK_SIGNAL not in decided
+    return Expectation(
+        name="detected through the deep health check and the steady-state signal",
+        passed=passed,
+        detail=f"failing signals at the decision: {list(decided) or 'no decision'}",
+    )
+
+
 def _primary_dark(faults: Faults, config: EnvironmentConfig, tick: int) -> None:  # noqa: ARG001
     faults.set(config.regions.primary, dark=True)
 
@@ -282,7 +302,7 @@ class Scenario:
     # (the region whose runbook runs it, execution name) each
     concurrent_starts: tuple[tuple[Literal["primary", "standby"], str], ...] = ()
     stale_client: bool = False  # a client keeps writing straight to the primary from the fault on
-    failback_attempt: bool = False  # afterwards, rebuild the old primary and try a failback
+    failback_attempt: bool = False  # afterwards, prepare-failback (rebuild the old primary) and try a failback
     # manual mode: the on-call operator acts on the monitor's recommendation (starts the
     # failover as runbooks/manual-failover.md says), so the rest of the scenario runs too
     operator_follows_recommendation: bool = False
@@ -305,7 +325,14 @@ SCENARIOS: dict[str, Scenario] = {
             "database-outage",
             "only the primary's database stops answering; the region's APIs still work",
             _primary_database_down,
-            (runs_exactly(1), active_on("standby"), loss_within_rpo_budget, old_region_fenced),
+            (
+                runs_exactly(1),
+                active_on("standby"),
+                loss_within_rpo_budget,
+                old_region_fenced,
+                detected_through_deep_check_and_steady_state,
+            ),
+            manual_mode_checks=(human_notified_in_manual_mode, detected_through_deep_check_and_steady_state),
         ),
         Scenario(
             "flapping-primary",
@@ -339,10 +366,11 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "failback",
-            "planned switchover to the standby, the old primary rejoins as a replica, then failback",
+            "planned switchover to the standby, prepare-failback rebuilds the old primary as a replica and "
+            "waits for its catch-up, then failback",
             _nothing,
-            (runs_exactly(2), active_on("primary"), no_lost_writes),
-            operator_actions=(Action.SWITCHOVER, Action.FAILBACK),
+            (runs_exactly(3), active_on("primary"), no_lost_writes),
+            operator_actions=(Action.SWITCHOVER, Action.PREPARE_FAILBACK, Action.FAILBACK),
             ticks=2,
         ),
         Scenario(

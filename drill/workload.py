@@ -7,6 +7,10 @@ A region *answers* when its endpoint is healthy and its application accepts traf
 Switchyard's application contract is that an instance serves (and writes) only while
 its region's traffic switch says on, which is what makes the fence a data-plane fence.
 
+Each request also counts towards the application's steady-state signal in the region that
+served it (``RequestCounts``: succeeded or failed, as the application would publish them;
+a dark region publishes nothing). The drill's alarm model reads them (drill.adapters).
+
 A *stale client* (``start_stale_client``) is a second writer that keeps writing straight
 to one region, as a client holding a cached DNS answer for the old primary would; its
 writes go through that region's app tier like any other, so they are acknowledged only if
@@ -22,6 +26,22 @@ from dataclasses import dataclass, field
 
 from drill.dataplane import ReplicatedDatabase, WriteRejectedError
 from drill.world import Faults
+
+
+@dataclass
+class RequestCounts:
+    """Requests a region's application served since the counts were last taken."""
+
+    succeeded: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def success_percent(self) -> float:
+        return 100.0 * self.succeeded / self.total if self.total else 100.0
 
 
 @dataclass
@@ -49,6 +69,7 @@ class Workload:
     stale_region: str | None = None  # where the stale client writes; None: no stale client
     stale_attempts: int = 0
     stale_acknowledged: list[int] = field(default_factory=list)
+    served: dict[str, RequestCounts] = field(default_factory=dict)  # by region, since take_request_counts
     _next: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -64,8 +85,8 @@ class Workload:
             last = self.observations[-1] if self.observations else None
             if last is None or (last.region, last.answered) != (region, answered):
                 self.observations.append(Observation(self.clock(), region, answered))
-        if answered:
-            self._write(sequence, region)
+        succeeded = answered and self._write(sequence, region)
+        self._count(region, succeeded=succeeded)
         stale = self.stale_region
         if stale is not None:
             self._stale_write(stale)
@@ -88,9 +109,41 @@ class Workload:
             sequence = self._next
             self._next += 1
             self.stale_attempts += 1
-        if self.faults.endpoint_healthy(region) and self.accepts(region) and self._write(sequence, region):
+        succeeded = self.faults.endpoint_healthy(region) and self.accepts(region) and self._write(sequence, region)
+        self._count(region, succeeded=succeeded)
+        if succeeded:
             with self._lock:
                 self.stale_acknowledged.append(sequence)
+
+    def _count(self, region: str, *, succeeded: bool) -> None:
+        """One request towards ``region``'s steady-state counts; a dark region's application
+        neither serves nor publishes anything."""
+        if self.faults.of(region).dark:
+            return
+        with self._lock:
+            counts = self.served.setdefault(region, RequestCounts())
+            if succeeded:
+                counts.succeeded += 1
+            else:
+                counts.failed += 1
+
+    def take_request_counts(self) -> dict[str, RequestCounts]:
+        """The counts by region since the last call, and start new ones."""
+        with self._lock:
+            taken, self.served = self.served, {}
+        return taken
+
+    def wait_for_requests(self, count: int, *, timeout_seconds: float) -> None:
+        """Block until ``count`` requests were counted since the last take (or the timeout: a
+        workload that is not running sends none)."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            with self._lock:
+                if sum(counts.total for counts in self.served.values()) >= count:
+                    return
+            if self._thread is None or not self._thread.is_alive():
+                return
+            time.sleep(self.interval_seconds)
 
     def start_stale_client(self, region: str) -> None:
         """From now on, every tick also writes straight to ``region`` (a cached DNS answer)."""

@@ -79,8 +79,15 @@ class Faults:
         faults = self.of(region)
         return not faults.dark and not faults.database_down
 
+    def instances_healthy(self, region: str) -> bool:
+        """The shallow check: the instances' processes answer (the load balancer's target
+        health). A dependency failure does not fail it; only a dark region does."""
+        return not self.of(region).dark
+
     def endpoint_healthy(self, region: str) -> bool:
-        """The application answers 200 through its load balancer (it needs its database)."""
+        """The deep check: the application answers 200 on its deep health path through its
+        load balancer, which it does only while its database does (what Route 53's check and
+        the probe request, and whether a client's request succeeds)."""
         faults = self.of(region)
         return not faults.dark and not faults.database_down
 

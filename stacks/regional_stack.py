@@ -14,6 +14,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.components.app_tier import AppTier
+from stacks.components.backup_plan import DatabaseBackupPlan
+from stacks.components.dashboard import RegionDashboard
 from stacks.components.database import RegionalDatabase
 from stacks.components.failover_record import FailoverRecord
 from stacks.components.health_alarms import HealthAlarms
@@ -38,7 +40,7 @@ class RegionalStack(cdk.Stack):
         key = create_key(
             self,
             "RegionalKey",
-            alias=f"alias/{names.prefix}-regional",
+            alias=names.regional_key_alias,
             description=f"Switchyard {config.name} in {region}: database, secrets and function logs",
         )
         allow_cloudwatch_logs(key, region=region)
@@ -51,6 +53,9 @@ class RegionalStack(cdk.Stack):
         self.database = RegionalDatabase(
             self, "Database", region=here, vpc=self.network.vpc, clients=self.app_tier.instance_security_group
         )
+        # copies into the other region's vault (its storage stack deploys before this stack)
+        self.backup_plan = DatabaseBackupPlan(self, "BackupPlan", region=here)
+        self.backup_plan.node.add_dependency(self.database)
         self.health_alarms = HealthAlarms(
             self,
             "HealthAlarms",
@@ -61,6 +66,8 @@ class RegionalStack(cdk.Stack):
             replication_lag=self.database.replication_lag_metric,
         )
         self.traffic_switch = TrafficSwitch(self, "TrafficSwitch", region=here)
+        # the placeholder's deep health path needs the region's database and its traffic switch
+        self.app_tier.serve_placeholder(database=self.database, switch_url=self.traffic_switch.url.url)
         self.failover_record = FailoverRecord(
             self,
             "Dns",
@@ -71,6 +78,12 @@ class RegionalStack(cdk.Stack):
         self.route53_verdict = Route53Verdict(
             self,
             "Route53Verdict",
+            region=here,
+            load_balancer_check_id=self.failover_record.load_balancer_check.attr_health_check_id,
+        )
+        self.dashboard = RegionDashboard(
+            self,
+            "Dashboard",
             region=here,
             load_balancer_check_id=self.failover_record.load_balancer_check.attr_health_check_id,
         )

@@ -37,6 +37,7 @@ ACTION_COMMANDS = {action.value: action for action in Action}
 ACKNOWLEDGE_LOST_WRITES = "acknowledge-lost-writes"
 OK_STATUSES = frozenset({"done", "noop", "skipped"})
 PROGRESS_KINDS = frozenset({"Task", "Parallel", "Fail"})
+PRIMARY_ACTIONS = frozenset({Action.FAILBACK, Action.PREPARE_FAILBACK})  # always target the configured primary
 
 
 class ExitCode(IntEnum):
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for action in Action:
         sub = commands.add_parser(action.value, parents=[common, run], help=_ACTION_HELP[action])
-        sub.add_argument("--region", required=action is not Action.FAILBACK, help="the region to make active")
+        sub.add_argument("--region", required=action not in PRIMARY_ACTIONS, help="the region to make active")
         sub.add_argument("--reason", required=True, help="why, in words the audit record keeps")
         sub.add_argument("--incident", required=True, help="incident id: letters, digits, '-' and '_'")
         sub.add_argument("--attempt", type=int, default=1, help="re-run after a failed execution (2, 3, ...)")
@@ -163,6 +164,8 @@ _ACTION_HELP = {
     Action.FAILOVER: "unplanned: make --region active now (may need an approval for lag)",
     Action.SWITCHOVER: "planned: primary healthy, waits for replication (RPO 0)",
     Action.FAILBACK: "planned return to the configured primary once it is a replica again",
+    Action.PREPARE_FAILBACK: "rebuild the configured primary as a replica of the active region and wait for "
+    "its catch-up; moves no traffic (then: failback)",
     Action.DRY_RUN: "every check of the runbook, zero changes",
 }
 
@@ -171,7 +174,7 @@ def local_request(args: argparse.Namespace, config: EnvironmentConfig, *, reques
     """The runbook input, checked with the same model and rules the Validate state uses,
     minus the live check (is the target already active?) which the execution makes."""
     action = ACTION_COMMANDS.get(args.command, Action.DRY_RUN)
-    target = args.region or (config.regions.primary if action is Action.FAILBACK else config.regions.standby)
+    target = args.region or (config.regions.primary if action in PRIMARY_ACTIONS else config.regions.standby)
     try:
         request = RunbookInput(
             action=action,
@@ -349,6 +352,10 @@ def summarize(session: Session, request: RunbookInput, described: dict[str, Any]
         ready = not blockers and preflight.get("status") in OK_STATUSES
         session.say("READY: nothing blocks a runbook to this region" if ready else "NOT READY: see the blockers above")
         return ExitCode.OK if ready else ExitCode.NOT_READY
+    if request.action is Action.PREPARE_FAILBACK:
+        rejoin = (output.get("results") or {}).get("rejoin") or {}
+        session.say(f"READY FOR FAILBACK: {rejoin.get('message', request.target_region)}")
+        return ExitCode.OK
     session.say(f"RUNBOOK SUCCEEDED: {request.target_region} is active at epoch {output.get('epoch')}")
     for step, result in (output.get("results") or {}).items():
         session.say(f"  {step:<10} {result.get('status'):<11} {result.get('message')}")

@@ -34,6 +34,11 @@ OPERATIONS = (
     "lambda_cold_start",
     "lambda_warm_invoke",
     "eventbridge_schedule_delay",
+    # failback preparation (switchyard.steps.rejoin; the drill's ModelledRebuild)
+    "rds_snapshot",
+    "rds_instance_delete",
+    "rds_cross_region_replica",
+    "aurora_secondary_rejoin",
 )
 PROMOTIONS = ("rds_replica_promotion", "aurora_global_failover", "aurora_global_switchover")
 

@@ -29,22 +29,28 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from switchyard.adapters.compute import Compute, GroupStatus
+from switchyard.adapters.compute import Compute, GroupStatus, ImageStatus
 from switchyard.adapters.database import (
     AURORA_FAILOVER,
     AURORA_SWITCHOVER,
+    RDS_CREATE_REPLICA,
+    RDS_DELETE,
     RDS_PROMOTION,
+    RDS_SNAPSHOT,
     RDS_STOP,
     Database,
     DatabaseStatus,
     FenceOutcome,
     FenceResult,
+    RejoinPhase,
+    RejoinProgress,
     SnapshotNotReadyError,
 )
 from switchyard.adapters.dns import TrafficRecords
 from switchyard.adapters.functions import FunctionWarmer
 from switchyard.adapters.health import HealthSignals
 from switchyard.adapters.notifications import SUBJECT_LIMIT, Notifier
+from switchyard.adapters.protection import Protection
 from switchyard.adapters.runbook_starter import RunbookStarter, StartedRun
 from switchyard.adapters.state import (
     KEY,
@@ -63,6 +69,7 @@ from switchyard.decision import GLOBAL_OBSERVER, ProbeOutcome, ProbeResult, Sign
 from switchyard.deps import RunbookDeps
 from switchyard.model import DesiredState
 from switchyard.retry import ClientFactory
+from switchyard_sim.protection import FakeProtection
 
 __all__ = [
     "FAKE_EPOCH_START",
@@ -443,6 +450,25 @@ class FakeDatabase(_Regions):
             taken.append(name)
         return name
 
+    def rejoin_as_replica(self, region: str, *, writer_region: str, snapshot: str) -> RejoinProgress:
+        """The old primary back as a replica, one step per pass: RDS snapshots it (unless
+        ``snapshot`` exists), then replaces it with a replica; Aurora reports a demoted
+        writer rejoined. Durations and AWS's own states are not modelled."""
+        identifier = self.identifier(region)
+        if writer_region not in self.writers:
+            return RejoinProgress(region, identifier, RejoinPhase.MISSING, f"{writer_region} is not a writer (fake)")
+        if region not in self.writers:
+            return RejoinProgress(region, identifier, RejoinPhase.REJOINED, "a replica of the writer (fake)")
+        if not self.rds:
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, "still the writer (fake)")
+        if snapshot not in self.snapshots.get(region, []):
+            self.snapshot(region, snapshot)
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, "snapshot taken (fake)", (RDS_SNAPSHOT,))
+        self.writers.discard(region)
+        self.stopped.discard(region)
+        operations = (RDS_DELETE, RDS_CREATE_REPLICA)
+        return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, "replaced by a replica (fake)", operations)
+
 
 # -- compute, notifications, health, DNS, the runbook ------------------------------------------
 
@@ -476,6 +502,15 @@ class FakeCompute(_Regions):
             config.regions.standby: FakeGroup(capacity.standby_warm_min, capacity.standby_warm_min, capacity.max),
         }
         self.calls: list[tuple[str, int]] = []
+        # the image each region's launch template launches; a test sets one to model a missing image
+        self.images: dict[str, ImageStatus] = {
+            region: ImageStatus(region, self.names.launch_template(region), "ami-fake", "ami-fake", "available")
+            for region in config.regions.pair
+        }
+
+    def image(self, region: str) -> ImageStatus:
+        self._check(region)
+        return self.images[region]
 
     def describe(self, region: str) -> GroupStatus:
         self._check(region)
@@ -659,6 +694,7 @@ def fake_deps(config: EnvironmentConfig, region: str, **overrides: Any) -> Runbo
     traffic_records: TrafficRecords = FakeTrafficRecords(config.regions.primary)
     runbook_starter: RunbookStarter = FakeRunbookStarter(config)
     function_warmer: FunctionWarmer = FakeFunctionWarmer()
+    protection: Protection = FakeProtection(clock)
     defaults: dict[str, Any] = {
         "config": config,
         "region": region,
@@ -671,6 +707,7 @@ def fake_deps(config: EnvironmentConfig, region: str, **overrides: Any) -> Runbo
         "traffic_records": traffic_records,
         "runbook_starter": runbook_starter,
         "function_warmer": function_warmer,
+        "protection": protection,
         "clock": clock,
         "sleep": lambda _seconds: None,
     }
@@ -698,6 +735,7 @@ class Fakes:
         self.traffic_records = FakeTrafficRecords(self.config.regions.primary)
         self.runbook_starter = FakeRunbookStarter(self.config)
         self.function_warmer = FakeFunctionWarmer()
+        self.protection = FakeProtection(self.clock)
 
     def deps(self, region: str, **overrides: Any) -> RunbookDeps:
         shared: dict[str, Any] = {
@@ -709,6 +747,7 @@ class Fakes:
             "traffic_records": self.traffic_records,
             "runbook_starter": self.runbook_starter,
             "function_warmer": self.function_warmer,
+            "protection": self.protection,
             "clock": self.clock,
             "sleep": self.sleeps.append,
         }

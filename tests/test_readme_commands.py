@@ -401,9 +401,10 @@ COMMANDS: dict[str, Entry] = {
     ),
     "--json": Entry("drill-json", check_json_report, marks=(pytest.mark.drill,)),
     "bin/switchyard": Entry("cli-path", check_cli_path, instead="names the CLI; alone it exits 2 asking for a command"),
-    "switchyard status|readiness|failover|switchover|failback|dry-run|approve|unlock|acknowledge-lost-writes": Entry(
-        "cli-synopsis", check_cli_synopsis, instead="a synopsis of the subcommands, not one command"
-    ),
+    (
+        "switchyard status|readiness|failover|switchover|prepare-failback|failback|dry-run|approve|unlock"
+        "|acknowledge-lost-writes"
+    ): Entry("cli-synopsis", check_cli_synopsis, instead="a synopsis of the subcommands, not one command"),
     "npx cdk deploy --all -c env=<name>": Entry(
         "cdk-deploy", check_deploy, instead=NEEDS_AWS, marks=(pytest.mark.synth,)
     ),

@@ -31,6 +31,11 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec("alb-5xx", "The region's load balancer returns server errors above threshold", health_signal=True),
     AlarmSpec("unhealthy-hosts", "The region's application has no healthy targets behind its load balancer", True),
     AlarmSpec("database-unavailable", "The region's database stopped answering (no connections / status)", True),
+    AlarmSpec(
+        "steady-state",
+        "The share of the application's requests that succeed fell below its steady state",
+        health_signal=True,
+    ),
     AlarmSpec("replication-lag", "The standby database lags the primary by more than the RPO budget", False),
     AlarmSpec("runbook-failed", "A failover runbook execution failed or timed out and needs a human", False),
     AlarmSpec("controller-errors", "A Switchyard Lambda function is erroring", False),

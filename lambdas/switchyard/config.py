@@ -277,9 +277,63 @@ class Approvals(_Strict):
     )
 
 
+# S3 Replication Time Control's SLA: 99.99% of objects within 15 minutes.
+S3_RTC_SLA_SECONDS = 900
+
+
 class Storage(_Strict):
+    """The data buckets: standby expiry, and the replication health preflight gates on."""
+
     standby_noncurrent_expiry_days: int = Field(default=30, ge=1)
     standby_expiry_days: int | None = Field(default=None, ge=1)
+    replication_time_control: bool = Field(
+        default=True,
+        description="S3 Replication Time Control and replication metrics on both replication rules: the "
+        "latency and pending-operations metrics preflight gates on (billed per GB replicated and as "
+        "CloudWatch metrics); off, the gate reads 'unknown'",
+    )
+    max_replication_latency_seconds: int = Field(
+        default=S3_RTC_SLA_SECONDS,
+        ge=1,
+        le=86400,
+        description="ReplicationLatency above this (into the target's bucket) blocks a switchover or failback",
+    )
+    max_pending_replication_operations: int = Field(
+        default=1000,
+        ge=0,
+        description="OperationsPendingReplication above this (into the target's bucket) blocks a switchover "
+        "or failback",
+    )
+
+
+class Backup(_Strict):
+    """AWS Backup of each region's database, copied into the other region's vault."""
+
+    frequency_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
+        default=24, description="hours between scheduled backups (a divisor of the day)"
+    )
+    retention_days: int = Field(default=35, ge=1, le=36500, description="how long a recovery point is kept")
+    max_recovery_point_age_hours: int = Field(
+        default=26,
+        ge=1,
+        description="the newest recovery point of the active database in the target region's vault older "
+        "than this: a warning for a failover or switchover, a blocker for a failback",
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Backup:
+        if self.max_recovery_point_age_hours <= self.frequency_hours:
+            raise ValueError(
+                f"field 'backup.max_recovery_point_age_hours': {self.max_recovery_point_age_hours} h must exceed "
+                f"frequency_hours ({self.frequency_hours} h): a backup and its cross-region copy take time, so "
+                "every recovery point would otherwise read as stale just before the next one"
+            )
+        if self.max_recovery_point_age_hours > self.retention_days * 24:
+            raise ValueError(
+                f"field 'backup.max_recovery_point_age_hours': {self.max_recovery_point_age_hours} h is longer "
+                f"than retention_days ({self.retention_days} d): the recovery point would expire before it is stale"
+            )
+        return self
 
 
 class Network(_Strict):
@@ -298,6 +352,34 @@ HEALTH_PATH_PATTERN = r"^/[A-Za-z0-9._~/-]{0,254}$"
 PLACEHOLDER_PORT = 80
 PLACEHOLDER_SHALLOW_HEALTH_PATH = "/health"
 PLACEHOLDER_DEEP_HEALTH_PATH = "/health/deep"
+
+
+class SteadyState(_Strict):
+    """The application's steady-state signal: the share of its requests that succeed, from two
+    counts the application publishes to CloudWatch (e.g. with the embedded metric format), with
+    dimensions ``Application`` (the environment's application) and ``Region``.
+
+    A health signal of its own (the ``steady-state`` alarm): it sees what the health paths do
+    not, such as requests that fail while every check answers. An idle region (fewer than
+    ``min_requests_per_minute``, as the standby is before a failover) never breaches it."""
+
+    namespace: str = Field(default="Switchyard/Workload", pattern=r"^[A-Za-z0-9_./#:-]{1,255}$")
+    succeeded_metric: str = Field(default="RequestsSucceeded", pattern=r"^[A-Za-z0-9_.-]{1,255}$")
+    failed_metric: str = Field(default="RequestsFailed", pattern=r"^[A-Za-z0-9_.-]{1,255}$")
+    min_success_percent: float = Field(
+        default=95.0, ge=50.0, le=100.0, description="below this share of successful requests the signal fails"
+    )
+    min_requests_per_minute: int = Field(
+        default=20, ge=1, description="fewer requests in a minute are too few to judge: the signal does not fail"
+    )
+
+    @model_validator(mode="after")
+    def _two_metrics(self) -> SteadyState:
+        if self.succeeded_metric == self.failed_metric:
+            raise ValueError(
+                f"field 'workload.steady_state.failed_metric': {self.failed_metric!r} is also the succeeded metric"
+            )
+        return self
 
 
 class Workload(_Strict):
@@ -332,6 +414,7 @@ class Workload(_Strict):
     port: int = Field(default=PLACEHOLDER_PORT, ge=1, le=65535, description="where instances serve (HTTP)")
     shallow_health_path: str = Field(default=PLACEHOLDER_SHALLOW_HEALTH_PATH, pattern=HEALTH_PATH_PATTERN)
     deep_health_path: str = Field(default=PLACEHOLDER_DEEP_HEALTH_PATH, pattern=HEALTH_PATH_PATTERN)
+    steady_state: SteadyState = SteadyState()
 
     @field_validator("image_ids")
     @classmethod
@@ -381,6 +464,7 @@ class EnvironmentConfig(_Strict):
     mode: Mode = "manual"
     notification_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
     storage: Storage = Storage()
+    backup: Backup = Backup()
     network: Network = Network()
     workload: Workload = Workload()
 

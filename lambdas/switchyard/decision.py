@@ -182,6 +182,7 @@ class Evaluation:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     failing_sources: tuple[str, ...] = field(default_factory=tuple)
     failure_confirmed: bool = False  # quorum held past hysteresis and dwell (hold-down and fencing aside)
+    failing_signals: tuple[str, ...] = field(default_factory=tuple)  # names of the fresh failing signals
 
 
 def heartbeat_signal(
@@ -263,6 +264,7 @@ def decide(
         memory = MonitorMemory(watched_region=watched, watched_epoch=desired.epoch)
     fresh = fresh_signals(signals, now=now, max_age_seconds=detection.max_data_age_seconds)
     failing_sources = tuple(sorted({str(signal.source) for signal in fresh if signal.failing}))
+    failing_signals = tuple(sorted({signal.name for signal in fresh if signal.failing}))
     veto = outside_veto(fresh)
     quorum = not veto and has_quorum(fresh, watched_region=watched, quorum=detection.quorum)
     reasons: list[str] = []
@@ -286,7 +288,7 @@ def decide(
     )
 
     def verdict(decision: Decision, *why: str, target: str | None = None, confirmed: bool = False) -> Evaluation:
-        return Evaluation(decision, memory, target, (*reasons, *why), failing_sources, confirmed)
+        return Evaluation(decision, memory, target, (*reasons, *why), failing_sources, confirmed, failing_signals)
 
     if not quorum:
         if not failing_sources:

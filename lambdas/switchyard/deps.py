@@ -25,6 +25,7 @@ from switchyard.adapters.dns import Route53FailoverRecords, TrafficRecords
 from switchyard.adapters.functions import FunctionWarmer, LambdaFunctionWarmer
 from switchyard.adapters.health import AwsHealthSignals, HealthSignals, HttpProbe
 from switchyard.adapters.notifications import Notifier, SnsNotifier
+from switchyard.adapters.protection import AwsProtection, Protection
 from switchyard.adapters.runbook_starter import RunbookStarter, StepFunctionsRunbookStarter
 from switchyard.adapters.state import DynamoStateStore, StateStore
 from switchyard.config import EnvironmentConfig
@@ -51,6 +52,7 @@ class RunbookDeps:
     traffic_records: TrafficRecords
     runbook_starter: RunbookStarter
     function_warmer: FunctionWarmer  # the reconciler's warm-up of its region's step functions
+    protection: Protection  # S3 replication health and backup recovery points (preflight)
     clock: Clock
     sleep: Callable[[float], None]
     readiness: ReadinessPolling = field(default_factory=ReadinessPolling)
@@ -96,6 +98,7 @@ def build_runbook_deps(
         "traffic_records": Route53FailoverRecords(config, clients),
         "runbook_starter": StepFunctionsRunbookStarter(config, clients),
         "function_warmer": LambdaFunctionWarmer(config, clients),
+        "protection": AwsProtection(config, clients, clock),
         "clock": clock,
         "sleep": sleep,
     }

@@ -180,6 +180,10 @@ def _rds(operation: str, params: Mapping[str, Any], arns: _Arns) -> tuple[str, .
         found.append(arns.rds("cluster", str(params["TargetDbClusterIdentifier"])))
     if "DBSnapshotIdentifier" in params:
         found.append(arns.rds("snapshot", str(params["DBSnapshotIdentifier"])))
+    if "SourceDBInstanceIdentifier" in params:  # a cross-region replica's source: its ARN
+        found.append(arns.rds("db", str(params["SourceDBInstanceIdentifier"])))
+    if "DBSubnetGroupName" in params:
+        found.append(arns.rds("subgrp", str(params["DBSubnetGroupName"])))
     for name in (
         "DBClusterSnapshotIdentifier",
         "SourceDBClusterSnapshotIdentifier",
@@ -245,7 +249,25 @@ def _lambda(operation: str, params: Mapping[str, Any], arns: _Arns) -> tuple[str
     return (arns.function(str(params["FunctionName"])),) if "FunctionName" in params else ()
 
 
+def _ssm(operation: str, params: Mapping[str, Any], arns: _Arns) -> tuple[str, ...]:  # noqa: ARG001
+    if "Name" not in params:
+        return ()
+    name = str(params["Name"])
+    if name.startswith("arn:"):
+        return (name,)
+    name = name.split(":", 1)[0]  # a name may carry ":<version>" or ":<label>"
+    return (arns.regional("ssm", f"parameter/{name.lstrip('/')}"),)
+
+
+def _backup(operation: str, params: Mapping[str, Any], arns: _Arns) -> tuple[str, ...]:  # noqa: ARG001
+    """AWS Backup authorizes vault operations on the vault (backup-vault:<name>)."""
+    if "BackupVaultName" not in params:
+        return ()
+    return (arns.regional("backup", f"backup-vault:{params['BackupVaultName']}"),)
+
+
 _DESCRIBERS = {
+    "backup": _backup,
     "dynamodb": _dynamodb,
     "autoscaling": _autoscaling,
     "rds": _rds,
@@ -255,4 +277,5 @@ _DESCRIBERS = {
     "stepfunctions": _stepfunctions,
     "s3": _s3,
     "lambda": _lambda,
+    "ssm": _ssm,
 }

@@ -15,6 +15,9 @@ class Action(StrEnum):
     FAILOVER = "failover"  # unplanned: the active region is failing
     SWITCHOVER = "switchover"  # planned: active region healthy, RPO 0
     FAILBACK = "failback"  # planned return to the original primary once it is a replica again
+    # rebuild the old primary as a replica of the active region and wait for its catch-up;
+    # moves no traffic (the failback stays a separate, approved run)
+    PREPARE_FAILBACK = "prepare-failback"
     DRY_RUN = "dry-run"  # every check, zero mutating calls
 
     @property
@@ -63,10 +66,9 @@ class RunbookInput(_Strict):
         config.regions.other(self.target_region)  # raises for a region outside the pair
         if self.action is not Action.DRY_RUN and self.target_region == active_region:
             raise ValueError(f"target_region {self.target_region!r} is already the active region")
-        if self.action is Action.FAILBACK and self.target_region != config.regions.primary:
-            raise ValueError(
-                f"failback returns to the configured primary {config.regions.primary!r}, not {self.target_region!r}"
-            )
+        primary = config.regions.primary
+        if self.action in (Action.FAILBACK, Action.PREPARE_FAILBACK) and self.target_region != primary:
+            raise ValueError(f"{self.action} returns to the configured primary {primary!r}, not {self.target_region!r}")
 
 
 class DesiredState(_Strict):

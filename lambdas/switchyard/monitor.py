@@ -127,6 +127,11 @@ class MonitorOutcome:
     trigger_record: str | None = None  # recorded / duplicate / not-recorded (None: no trigger given)
     heartbeat_error: str | None = None  # "<code>: <message>" when this region's heartbeat was not written
     failing_sources: list[str] = field(default_factory=list)  # the fresh failing sources the decision saw
+    failing_signals: list[str] = field(default_factory=list)  # ... and the signals (e.g. "alarm:steady-state")
+    # hysteresis after this evaluation: consecutive evaluations with quorum, and evaluations
+    # without it since the last with it while a failure episode is open (0 when none is)
+    failing_evaluations: int = 0
+    recovering_evaluations: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +146,9 @@ class MonitorOutcome:
             "trigger_record": self.trigger_record,
             "heartbeat_error": self.heartbeat_error,
             "failing_sources": self.failing_sources,
+            "failing_signals": self.failing_signals,
+            "failing_evaluations": self.failing_evaluations,
+            "recovering_evaluations": self.recovering_evaluations,
         }
 
 
@@ -358,6 +366,9 @@ def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorO
         desired.active_region,
         list(evaluation.reasons),
         failing_sources=list(evaluation.failing_sources),
+        failing_signals=list(evaluation.failing_signals),
+        failing_evaluations=evaluation.memory.failing_evaluations,
+        recovering_evaluations=recovering_evaluations(evaluation.memory),
     )
     paged = {kind: memory_item.get(field) for kind, field in PAGED_EPISODE_FIELDS.items()}
     page = _unhealthy_page(evaluation, self_watch=self_watch)
@@ -398,6 +409,13 @@ def evaluate_once(deps: RunbookDeps, trigger: Trigger | None = None) -> MonitorO
         lost = "a concurrent evaluation updated the monitor's memory first; this evaluation's counts were dropped"
         outcome = replace(outcome, reasons=[*outcome.reasons, lost])
     return outcome
+
+
+def recovering_evaluations(memory: MonitorMemory) -> int:
+    """Evaluations without quorum since the last with it, while a failure episode is open (the
+    memory keeps counting them after the episode closed, without end): what recovery needs
+    ``recover_after_evaluations`` of."""
+    return memory.healthy_evaluations if memory.failing_evaluations > 0 else 0
 
 
 def _notify_degraded(deps: RunbookDeps, evaluation: Evaluation, watched: str, epoch: int, evaluations: int) -> None:

@@ -41,6 +41,12 @@ whatever else the state) and best-effort: a warm-up that fails is returned in
 ``warm_up_failures`` (function name -> error; the handler logs and counts it) and never
 fails or delays the convergence, which has already run. A step function that cannot even
 be invoked (a bad deploy) shows up there every minute, not during an incident.
+
+Every run also reads the image this region's launch template launches (AMIs are regional:
+a standby without its copy of the image cannot scale up when it is needed). It changes
+nothing: an image that is missing or not ``available`` is in the result's ``image`` (the
+handler logs it and counts ``IMAGE_UNAVAILABLE_METRIC``), and an unreadable one in
+``image_error``; neither fails or delays the convergence.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from switchyard.adapters.compute import ImageStatus
 from switchyard.contract import STEP_NAMES
 from switchyard.database_fence import DatabaseFence, preserve_then_fence
 from switchyard.deps import RunbookDeps
@@ -58,6 +65,7 @@ from switchyard.model import DesiredState
 from switchyard.retry import RETRYABLE_TRANSPORT_ERRORS, error_code
 
 UNKNOWN_ROLE = "unknown"  # no desired state: the reconciler does not guess a role
+IMAGE_UNAVAILABLE_METRIC = "ImageUnavailable"  # 1 when this region's launch image is missing or not available
 ACTIVE_ROLE = "active"
 
 
@@ -73,10 +81,17 @@ class Convergence:
     fences: dict[str, str] | None = None  # this region fenced: each fence and how it was verified
     database_fence: DatabaseFence | None = None
     warm_up_failures: dict[str, str] | None = None  # step function name -> "<code>: <message>"; {} all warmed
+    image: ImageStatus | None = None  # the image this region's launch template launches (None: not read)
+    image_error: str | None = None  # "<code>: <message>" when the image could not be read
 
     @property
     def changed(self) -> bool:
         return self.after != self.before
+
+    @property
+    def image_unavailable(self) -> bool:
+        """The image was read and cannot launch here (missing, or not ``available``)."""
+        return self.image is not None and not self.image.available
 
     @property
     def needs_human(self) -> bool:
@@ -96,6 +111,8 @@ class Convergence:
             "database_fence": self.database_fence.as_dict() if self.database_fence else None,
             "needs_human": self.needs_human,
             "warm_up_failures": self.warm_up_failures,
+            "image": self.image.as_observed() if self.image else None,
+            "image_error": self.image_error,
         }
 
 
@@ -112,10 +129,19 @@ def reconcile_region(deps: RunbookDeps) -> Convergence:
     """Converge this region (heartbeat, capacity, fences), then warm its step functions
     unless it is the active region: a runbook runs in the region it moves traffic to, never
     in the active one, so warming there buys nothing (``warm_up_failures`` stays None)."""
-    convergence = converge_region(deps)
+    convergence = replace(converge_region(deps), **check_image(deps))
     if convergence.role == ACTIVE_ROLE:
         return convergence
     return replace(convergence, warm_up_failures=warm_up_steps(deps))
+
+
+def check_image(deps: RunbookDeps) -> dict[str, Any]:
+    """This region's launch image (``image``), or why it could not be read (``image_error``).
+    Never raises and changes nothing: a read-only, constant-work check."""
+    try:
+        return {"image": deps.compute.image(deps.region)}
+    except Exception as exc:  # noqa: BLE001 - reported in the result, never fails the reconciler
+        return {"image_error": f"{error_code(exc) or type(exc).__name__}: {exc}"}
 
 
 def warm_up_steps(deps: RunbookDeps) -> dict[str, str]:

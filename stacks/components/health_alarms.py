@@ -7,6 +7,9 @@ Missing data is chosen per alarm, deliberately:
   while it exists, so silence means the region (or its metrics) went dark.
 - database-unavailable: BREACHING. The alarm watches whether the database reports at all;
   a database that stopped reporting is unavailable as far as failover is concerned.
+- steady-state: NOT_BREACHING. The application publishes its request counts only while it
+  serves requests; an idle region (the standby before a failover) has none, and idle is not
+  failing. Below ``min_requests_per_minute`` the success rate counts as 100 %.
 - replication-lag: NOT_BREACHING. Missing lag is not evidence of lag (a promoted replica
   stops reporting it); a silent database is already caught by database-unavailable.
 """
@@ -28,8 +31,35 @@ MIN_REQUESTS_FOR_ERROR_RATE = 20
 """Below this many requests per period the error rate is too noisy to act on."""
 
 
+def steady_state_success_rate(region: RegionScope, period: cdk.Duration) -> cloudwatch.MathExpression:
+    """The share of the application's requests that succeeded in a period (percent), from the
+    two counts it publishes (``workload.steady_state``); 100 below the minimum request count."""
+    steady = region.config.workload.steady_state
+    minimum = steady.min_requests_per_minute * max(1, int(period.to_seconds()) // 60)
+    dimensions = {"Application": region.config.application, "Region": region.region}
+
+    def count(metric_name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=steady.namespace,
+            metric_name=metric_name,
+            dimensions_map=dimensions,
+            statistic="Sum",
+            period=period,
+        )
+
+    return cloudwatch.MathExpression(
+        expression=(
+            f"IF(FILL(succeeded, 0) + FILL(failed, 0) >= {minimum}, "
+            "100 * FILL(succeeded, 0) / (FILL(succeeded, 0) + FILL(failed, 0)), 100)"
+        ),
+        using_metrics={"succeeded": count(steady.succeeded_metric), "failed": count(steady.failed_metric)},
+        label="successful requests (% of requests)",
+        period=period,
+    )
+
+
 class HealthAlarms(Construct):
-    """alb-5xx, unhealthy-hosts, database-unavailable and (standby) replication-lag."""
+    """alb-5xx, unhealthy-hosts, database-unavailable, steady-state and (standby) replication-lag."""
 
     def __init__(
         self,
@@ -83,6 +113,13 @@ class HealthAlarms(Construct):
             threshold=1,
             comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             missing=cloudwatch.TreatMissingData.BREACHING,
+        )
+        self._add(
+            "steady-state",
+            steady_state_success_rate(region, period),
+            threshold=config.workload.steady_state.min_success_percent,
+            comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         if replication_lag is not None:
             self._add(

@@ -62,6 +62,8 @@ FUNCTION_TIMEOUTS = MappingProxyType(
         "verify": Duration.seconds(100),
         "release": Duration.seconds(25),
         "record": Duration.seconds(50),
+        # ONE pass of the rebuild (a few RDS calls) or of the catch-up check; the state machine's Wait loop waits
+        "rejoin": Duration.seconds(100),
     }
 )
 
@@ -93,6 +95,7 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.write_own_heartbeat(),
             grants.scale(region.region, below_minimum=True),
             grants.describe_compute,
+            *grants.read_launch_image(),  # reported every run, never changed
             *database,
             *grants.snapshot_database(region.region),
             *grants.fence_database(region.region),
@@ -107,8 +110,15 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             table,
             *database,
             grants.describe_compute,
+            *grants.read_launch_image(),
             grants.health_check_status,
             grants.read_replication_settings,
+            # the newest recovery point in this (the target) region's vault; S3's replication
+            # metrics come through describe_database's cloudwatch:GetMetricStatistics
+            Permission(
+                actions=("backup:ListRecoveryPointsByBackupVault",),
+                resources=(region.names.backup_vault_arn(region.region),),
+            ),
         ),
         # desired state here and (best-effort) in the old replica; the old region's tier to zero
         # and (best-effort) the old region's switch verdict over its replica, and its database
@@ -127,16 +137,24 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
         "promote": (grants.promote_database, *database, table, grants.write_items(PROMOTION_ITEM, LOST_WRITES_ITEM)),
         "scale_up": (grants.scale(region.region), grants.describe_compute),
         # the deadline counts from the promotion record's issued_at
-        "wait_ready": (table, *database, grants.describe_compute),
+        "wait_ready": (table, *database, grants.describe_compute, *grants.read_launch_image()),
         # the data-plane flip here and (best-effort) in the old replica; the record edit is the fallback
         "flip": (
             table,
             grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
             *grants.edit_failover_record,
         ),
-        "verify": (table, *database, grants.describe_compute),
+        "verify": (table, *database, grants.describe_compute, *grants.read_launch_image()),
         "release": (table, grants.write_items(LOCK_ITEM, actions=("dynamodb:UpdateItem",))),
         "record": (table, grants.write_items(AUDIT_ITEM), *grants.publish),
+        # prepare-failback: this region's old primary rebuilt as a replica of the other region's
+        # writer (RDS) or checked rejoined (Aurora); the snapshot it took goes into the lost-writes record
+        "rejoin": (
+            table,
+            *database,
+            *grants.rebuild_database(),
+            grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
+        ),
     }
     if purpose not in rows:
         raise KeyError(f"no permissions defined for controller function {purpose!r}")

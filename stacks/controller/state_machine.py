@@ -118,7 +118,7 @@ class RunbookStateMachine(Construct):
             ),
         )
         self.log_group = encrypted_log_group(
-            self, "Logs", name=f"/aws/vendedlogs/states/{names.state_machine(region.region)}", key=region.key
+            self, "Logs", name=names.state_machine_log_group(region.region), key=region.key
         )
         self.state_machine = sfn.StateMachine(
             self,

@@ -99,6 +99,17 @@ class Grants:
     def describe_compute(self) -> Permission:
         return self.describe("autoscaling:DescribeAutoScalingGroups")
 
+    def read_launch_image(self) -> tuple[Permission, ...]:
+        """The image this region's launch template launches: the template's version and the
+        image (EC2's Describe* calls take no resource ARNs, so '*'), and the workload's SSM
+        image parameter in this region when it names one (exactly that parameter)."""
+        describe = self.describe("ec2:DescribeLaunchTemplateVersions", "ec2:DescribeImages")
+        parameter = self.scope.config.workload.image_parameter
+        if parameter is None:
+            return (describe,)
+        arn = f"arn:aws:ssm:{self.scope.region}:{self.scope.config.account}:parameter{parameter}"
+        return (describe, Permission(actions=("ssm:GetParameter",), resources=(arn,)))
+
     # -- database -----------------------------------------------------------------------------
     @property
     def describe_database(self) -> tuple[Permission, ...]:
@@ -163,6 +174,47 @@ class Grants:
                 actions=("rds:CopyDBClusterSnapshot",),
                 resources=(unplanned, names.db_cluster_snapshot_arn(region, pattern)),
                 wildcard_reason=f"from AWS's timestamped unplanned-failover snapshot; {reason}",
+            ),
+        )
+
+    def rebuild_database(self) -> tuple[Permission, ...]:
+        """prepare-failback in this region (switchyard.steps.rejoin): its old RDS primary kept as
+        a lost-writes snapshot (tagged with where the instance was), deleted once that snapshot
+        is available, replaced by a cross-region read replica of the other region's writer,
+        encrypted with this region's key. Aurora rejoins by itself: nothing is granted."""
+        if self.scope.config.database.engine != "rds-postgres":
+            return ()
+        names, region = self._names, self.scope.region
+        instance, pattern = names.db_instance_arn(region), names.lost_writes_snapshot_pattern
+        snapshots = names.db_snapshot_arn(region, pattern)
+        reason = f"one snapshot per epoch, named {pattern} (the epoch is the only wildcard part)"
+        subnet_groups = f"arn:aws:rds:{region}:{names.account}:subgrp:*"
+        key = f"arn:aws:kms:{region}:{names.account}:key/*"
+        aliased = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [names.regional_key_alias]}}
+        key_reason = f"the regional key's id is generated; only the key aliased {names.regional_key_alias} matches"
+        return (
+            Permission(actions=("rds:DescribeDBSnapshots",), resources=(instance, snapshots), wildcard_reason=reason),
+            # AddTagsToResource: the tags CreateDBSnapshot carries, or added to a snapshot the fence took
+            Permission(
+                actions=("rds:CreateDBSnapshot", "rds:AddTagsToResource"),
+                resources=(instance, snapshots),
+                wildcard_reason=reason,
+            ),
+            # ModifyDBInstance only turns deletion protection off before the delete
+            Permission(actions=("rds:ModifyDBInstance", "rds:DeleteDBInstance"), resources=(instance,)),
+            # the new replica, its source (the writer, by ARN) and the stack's subnet group (a generated name)
+            Permission(
+                actions=("rds:CreateDBInstanceReadReplica",),
+                resources=(instance, names.db_instance_arn(self.scope.other_region), subnet_groups),
+                wildcard_reason="the regional stack's DB subnet group has a generated name",
+            ),
+            # RDS encrypts the cross-region replica with this region's key on the caller's behalf
+            Permission(actions=("kms:DescribeKey",), resources=(key,), wildcard_reason=key_reason, conditions=aliased),
+            Permission(
+                actions=("kms:CreateGrant",),
+                resources=(key,),
+                wildcard_reason=key_reason,
+                conditions={**aliased, "Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
         )
 

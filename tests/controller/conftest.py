@@ -19,6 +19,7 @@ from drill.policy_check import check_calls
 from drill.provision import ProvisionedTopology, provision, publish_replication_lag, set_alarm_state
 from switchyard.adapters.database import ReplicationLagReader, modelled_database
 from switchyard.adapters.health import AwsHealthSignals, Probe
+from switchyard.adapters.protection import modelled_protection
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
@@ -133,6 +134,8 @@ class Controller:
                 self.config, clients, probe or StaticProbe(healthy=True), self.clock, resolve=_no_dns_answer
             ),
             "readiness": ReadinessPolling(attempts=3, interval_seconds=1.0),
+            # moto has no AWS Backup recovery points: modelled (switchyard.adapters.protection)
+            "protection": modelled_protection(self.config, clients, self.clock),
             **overrides,
         }
         return build_runbook_deps(

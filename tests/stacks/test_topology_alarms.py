@@ -12,6 +12,7 @@ MISSING_DATA = {
     "alb-5xx": "notBreaching",
     "unhealthy-hosts": "breaching",
     "database-unavailable": "breaching",
+    "steady-state": "notBreaching",
     "replication-lag": "notBreaching",
 }
 
@@ -104,3 +105,23 @@ def test_aurora_replication_lag_converts_global_lag_to_seconds(topology_prod: To
     assert lag["Dimensions"][0]["Value"] == topology_prod.names.db_cluster(topology_prod.config.regions.standby)
     assert any(query.get("Expression") == "lag / 1000" for query in metrics.values())
     assert alarm["Threshold"] == topology_prod.config.rpo_budget_seconds
+
+
+def test_the_steady_state_alarm_watches_the_applications_success_rate_in_its_region(topology: Topology) -> None:
+    # GIVEN the primary's steady-state alarm
+    region = topology.config.regions.primary
+    steady = topology.config.workload.steady_state
+    alarm = _alarms(topology, "primary")["steady-state"]
+    # THEN it fires below the configured success rate, on the two counts the application publishes
+    # in the configured namespace, for this application and region
+    assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", steady.min_success_percent)
+    stats = {query["Id"]: query["MetricStat"]["Metric"] for query in alarm["Metrics"] if "MetricStat" in query}
+    assert {metric["MetricName"] for metric in stats.values()} == {steady.succeeded_metric, steady.failed_metric}
+    for metric in stats.values():
+        assert metric["Namespace"] == steady.namespace
+        dimensions = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+        assert dimensions == {"Application": topology.config.application, "Region": region}
+    (expression,) = [query["Expression"] for query in alarm["Metrics"] if "Expression" in query]
+    # AND a minute with too few requests counts as 100 % (idle is not failing)
+    assert f">= {steady.min_requests_per_minute}" in expression
+    assert expression.endswith(", 100)")

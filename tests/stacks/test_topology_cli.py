@@ -50,7 +50,7 @@ def test_an_unknown_environment_fails_naming_it_and_the_known_ones(tmp_path: Pat
     # THEN it fails before building anything, naming the environment and the known ones
     assert result.returncode != 0
     assert "'staging-eu'" in result.stderr
-    assert "known: dev, prod" in result.stderr
+    assert "known: byo-example, dev, prod" in result.stderr
     assert list((tmp_path / "out").glob("*.template.json")) == []
 
 

@@ -115,7 +115,8 @@ def test_the_standby_bucket_expires_old_versions_and_replicates_nowhere(topology
     # GIVEN the standby's storage stack
     config = topology.config
     bucket = _data_bucket(topology.template_json("storage", "standby"), topology.names.bucket(config.regions.standby))
-    # THEN noncurrent versions expire after the configured days, and it has no replication of its own
+    # THEN noncurrent versions expire after the configured days, and its template carries no replication
+    # (the reverse rule to the primary is put by the primary's storage stack: test_topology_data_protection)
     rules = bucket["LifecycleConfiguration"]["Rules"]
     expiry_days = [rule["NoncurrentVersionExpiration"]["NoncurrentDays"] for rule in rules]
     assert expiry_days == [config.storage.standby_noncurrent_expiry_days]

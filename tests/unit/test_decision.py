@@ -231,3 +231,16 @@ def test_heartbeat_is_stale_after_three_evaluation_intervals(
     # WHEN turned into a signal THEN it fails only when stale, and is missing when never seen
     signal = heartbeat_signal(heartbeat, now=START, detection=detection, observer_region=STANDBY)
     assert (signal.source, signal.observed_from, signal.failing) == (SignalSource.FRESHNESS, STANDBY, failing)
+
+
+def test_the_evaluation_names_each_fresh_failing_signal() -> None:
+    # GIVEN an outage seen by Route 53 and the probe, one alarm failing, one alarm healthy and one stale
+    signals = [
+        *outage(START),
+        Signal("alarm:steady-state", SignalSource.ALARMS, PRIMARY, False, START),
+        Signal("alarm:database-unavailable", SignalSource.ALARMS, PRIMARY, True, START - timedelta(hours=1)),
+    ]
+    # WHEN evaluated
+    (evaluation,) = run([signals])
+    # THEN it names the fresh failing signals only (what a drill or a page says it decided on)
+    assert evaluation.failing_signals == ("alarm:alb-5xx", "probe", "route53:hc-1")

@@ -46,6 +46,18 @@ AURORA_FAILOVER = "FailoverGlobalCluster"  # unplanned: AllowDataLoss
 RDS_STOP = "StopDBInstance"
 RDS_SNAPSHOT = "CreateDBSnapshot"
 AURORA_SNAPSHOT_COPY = "CopyDBClusterSnapshot"
+# the rebuild of an RDS old primary as a replica of the new one (Database.rejoin_as_replica)
+RDS_UNPROTECT = "ModifyDBInstance"  # DeletionProtection off: RDS refuses to delete a protected instance
+RDS_DELETE = "DeleteDBInstance"
+RDS_CREATE_REPLICA = "CreateDBInstanceReadReplica"
+RDS_TAG_SNAPSHOT = "AddTagsToResource"
+# The old instance's network and encryption, kept as tags of its lost-writes snapshot before
+# it is deleted, so a rebuild that resumes after the deletion (a new execution) still
+# creates the replica where the instance was: the stacks generate these ids, no name holds them.
+REPLICA_SUBNET_GROUP_TAG = "switchyard:replica-subnet-group"
+REPLICA_SECURITY_GROUPS_TAG = "switchyard:replica-security-groups"
+REPLICA_ENCRYPTED_TAG = "switchyard:replica-encrypted"
+REPLICA_SETTING_TAGS = (REPLICA_SUBNET_GROUP_TAG, REPLICA_SECURITY_GROUPS_TAG, REPLICA_ENCRYPTED_TAG)
 # RDS statuses in which an instance takes no writes, or soon none (a normal shutdown runs).
 RDS_STOPPED_STATUSES = frozenset({"stopped", "stopping"})
 MODELLED_UNPLANNED_SNAPSHOT_TIME = "%Y%m%d%H%M%S"
@@ -116,6 +128,38 @@ class SnapshotNotReadyError(RuntimeError):
     AWS has not yet taken its unplanned-failover snapshot); the next run tries again."""
 
 
+class RejoinPhase(StrEnum):
+    """Where the old primary is on its way back to being a replica of the writer:
+    ``rejoined`` (a replica of the writer, available: its lag is describe's), ``rebuilding``
+    (AWS is working on it or a step was just sent: ask again later), ``missing`` (it cannot
+    get there without a person: the detail says what is missing)."""
+
+    REJOINED = "rejoined"
+    REBUILDING = "rebuilding"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class RejoinProgress:
+    """One observe-then-act pass of :meth:`Database.rejoin_as_replica`."""
+
+    region: str
+    identifier: str
+    phase: RejoinPhase
+    detail: str
+    operations: tuple[str, ...] = ()  # the mutating calls this pass sent
+    snapshot: str | None = None  # the snapshot that keeps the old primary's data, once requested
+
+    def as_observed(self) -> dict[str, Any]:
+        return {
+            "identifier": self.identifier,
+            "phase": str(self.phase),
+            "detail": self.detail,
+            "operations": list(self.operations),
+            "snapshot": self.snapshot,
+        }
+
+
 def _pending_on_unreachable(region: str, identifier: str, exc: Exception) -> FenceResult:
     """A retryable failure (connection, timeout, throttling) means "not reachable now": pending.
     Anything else (access denied, a bug) is raised by the caller."""
@@ -145,6 +189,15 @@ class Database(Protocol):
     def snapshot(self, region: str, name: str, *, best_effort: bool = False) -> str:
         """A manual snapshot named ``name`` of ``region``'s database (idempotent: an existing
         one is kept); its identifier. SnapshotNotReadyError when it cannot be taken yet."""
+        ...
+
+    def rejoin_as_replica(self, region: str, *, writer_region: str, snapshot: str) -> RejoinProgress:
+        """Bring ``region``'s old primary back as a replica of ``writer_region``'s writer, one
+        observe-then-act pass at a time (re-runnable: a pass whose work is done sends nothing).
+        RDS rebuilds: the old instance's data kept as the snapshot ``snapshot`` (taken if it
+        does not exist), the instance deleted only once that snapshot is ``available``, then a
+        cross-region read replica of the writer under the contract's name. Aurora only
+        verifies that AWS rejoined the old cluster to the global database as a secondary."""
         ...
 
 
@@ -263,6 +316,7 @@ class RdsReplicaDatabase:
     """
 
     def __init__(self, config: EnvironmentConfig, clients: ClientFactory, lag: ReplicationLagReader) -> None:
+        self._config = config
         self._names = Names(config)
         self._clients = clients
         self._lag = lag
@@ -362,6 +416,173 @@ class RdsReplicaDatabase:
                 raise SnapshotNotReadyError(f"cannot snapshot {identifier} in {region} yet: {exc}") from exc
             raise
         return name
+
+    # -- failback preparation (Database.rejoin_as_replica) -----------------------------
+    def _db_snapshot(self, region: str, name: str) -> dict[str, Any] | None:
+        rds = self._clients.client("rds", region)
+        return first_or_none(
+            lambda: rds.describe_db_snapshots(DBSnapshotIdentifier=name),
+            not_found="DBSnapshotNotFound",
+            key="DBSnapshots",
+        )
+
+    def rejoin_as_replica(self, region: str, *, writer_region: str, snapshot: str) -> RejoinProgress:
+        """Observe the old primary, then do the one next thing: snapshot it, delete it once the
+        snapshot is ``available``, create the cross-region replica of the writer; or nothing
+        when it already is that replica."""
+        identifier = self._names.db_instance(region)
+        writer = self._instance(writer_region)
+        if writer is None or not self._is_writable(writer_region, writer):
+            return RejoinProgress(
+                region,
+                identifier,
+                RejoinPhase.MISSING,
+                f"{self._names.db_instance(writer_region)} in {writer_region} is not a standalone writer: "
+                "there is nothing to replicate from",
+            )
+        writer_arn = str(writer["DBInstanceArn"])
+        instance = self._instance(region)
+        if instance is None:
+            return self._create_replica(region, identifier, writer_region, writer_arn, snapshot)
+        source = str(instance.get("ReadReplicaSourceDBInstanceIdentifier") or "")
+        status = self._status(region, instance)
+        if source in (writer_arn, self._names.db_instance(writer_region)):
+            phase = RejoinPhase.REJOINED if status == "available" else RejoinPhase.REBUILDING
+            return RejoinProgress(
+                region, identifier, phase, f"a read replica of {writer_arn}, {status}", snapshot=snapshot
+            )
+        if source:
+            return RejoinProgress(
+                region,
+                identifier,
+                RejoinPhase.MISSING,
+                f"{identifier} is a read replica of {source}, not of the writer {writer_arn}: a person decides",
+            )
+        if status == "deleting":
+            detail = f"the old primary is being deleted; its data is kept in snapshot {snapshot}"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, snapshot=snapshot)
+        return self._retire_old_primary(region, identifier, instance, snapshot)
+
+    def _retire_old_primary(
+        self, region: str, identifier: str, instance: dict[str, Any], snapshot: str
+    ) -> RejoinProgress:
+        """The old standalone primary: its data into ``snapshot`` first, deleted only once
+        that snapshot is available (with its network settings kept on the snapshot)."""
+        rds = self._clients.client("rds", region)
+        status = self._status(region, instance)
+        found = self._db_snapshot(region, snapshot)
+        if found is None:
+            try:
+                rds.create_db_snapshot(
+                    DBInstanceIdentifier=identifier, DBSnapshotIdentifier=snapshot, Tags=_replica_setting_tags(instance)
+                )
+            except Exception as exc:
+                if error_code(exc) in ("DBSnapshotAlreadyExists", "InvalidDBInstanceState"):
+                    detail = f"snapshot {snapshot} of {identifier} ({status}) not taken yet: {error_code(exc)}"
+                    return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, snapshot=snapshot)
+                raise
+            detail = (
+                f"snapshot {snapshot} of the old primary requested; it is deleted only once the snapshot is available"
+            )
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, (RDS_SNAPSHOT,), snapshot)
+        if found.get("DBInstanceIdentifier") != identifier:
+            detail = f"snapshot {snapshot} exists but is of {found.get('DBInstanceIdentifier')}, not {identifier}"
+            return RejoinProgress(region, identifier, RejoinPhase.MISSING, detail, snapshot=snapshot)
+        snapshot_status = str(found.get("Status", "unknown"))
+        if snapshot_status != "available":
+            detail = f"snapshot {snapshot} is {snapshot_status}: the old primary is deleted only once it is available"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, snapshot=snapshot)
+        return self._delete_old_primary(region, identifier, instance, found, snapshot)
+
+    def _delete_old_primary(
+        self, region: str, identifier: str, instance: dict[str, Any], found: dict[str, Any], snapshot: str
+    ) -> RejoinProgress:
+        """Its snapshot ``found`` is available: keep its settings on the snapshot, then delete it."""
+        rds = self._clients.client("rds", region)
+        status = self._status(region, instance)
+        operations: list[str] = []
+        tags = {str(tag["Key"]): str(tag["Value"]) for tag in found.get("TagList", [])}
+        if not all(key in tags for key in REPLICA_SETTING_TAGS):
+            arn = str(found.get("DBSnapshotArn") or self._names.db_snapshot_arn(region, snapshot))
+            rds.add_tags_to_resource(ResourceName=arn, Tags=_replica_setting_tags(instance))
+            operations.append(RDS_TAG_SNAPSHOT)
+        if instance.get("DeletionProtection"):
+            try:
+                rds.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
+            except Exception as exc:
+                if error_code(exc) != "InvalidDBInstanceState":
+                    raise
+                detail = (
+                    f"{identifier} has deletion protection and RDS refuses to modify it while {status}: "
+                    f"turn it off by hand (its data is in snapshot {snapshot}), then run prepare-failback again"
+                )
+                return RejoinProgress(region, identifier, RejoinPhase.MISSING, detail, tuple(operations), snapshot)
+            operations.append(RDS_UNPROTECT)
+            detail = f"deletion protection of the old primary turned off; snapshot {snapshot} is available"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, tuple(operations), snapshot)
+        try:
+            rds.delete_db_instance(
+                DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=False
+            )
+        except Exception as exc:
+            if error_code(exc) not in ("InvalidDBInstanceState", "DBInstanceNotFound"):
+                raise
+            detail = f"deleting {identifier} not accepted now ({error_code(exc)}); snapshot {snapshot} is available"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, tuple(operations), snapshot)
+        operations.append(RDS_DELETE)
+        detail = f"old primary deleted; its data is kept in snapshot {snapshot} (available)"
+        return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, tuple(operations), snapshot)
+
+    def _create_replica(
+        self, region: str, identifier: str, writer_region: str, writer_arn: str, snapshot: str
+    ) -> RejoinProgress:
+        """A cross-region read replica of the writer under the contract's name, where the old
+        instance was (its settings from the snapshot's tags) and as the stacks configure one."""
+        found = self._db_snapshot(region, snapshot)
+        tags = {str(tag["Key"]): str(tag["Value"]) for tag in (found or {}).get("TagList", [])}
+        if not all(key in tags for key in REPLICA_SETTING_TAGS):
+            detail = (
+                f"no {identifier} in {region}, and no snapshot {snapshot} recording where it was (subnet group, "
+                "security groups, encryption): create the replica by hand (runbooks/failback.md)"
+            )
+            return RejoinProgress(region, identifier, RejoinPhase.MISSING, detail, snapshot=snapshot)
+        database = self._config.database
+        params: dict[str, Any] = {
+            "DBInstanceIdentifier": identifier,
+            "SourceDBInstanceIdentifier": writer_arn,
+            "SourceRegion": writer_region,
+            "DBInstanceClass": database.instance_class,
+            "MultiAZ": database.multi_az,
+            "DeletionProtection": database.deletion_protection,
+            "EnableIAMDatabaseAuthentication": True,
+            "CopyTagsToSnapshot": True,
+            "PubliclyAccessible": False,
+        }
+        if tags[REPLICA_SUBNET_GROUP_TAG]:
+            params["DBSubnetGroupName"] = tags[REPLICA_SUBNET_GROUP_TAG]
+        if security_groups := tags[REPLICA_SECURITY_GROUPS_TAG].split():
+            params["VpcSecurityGroupIds"] = security_groups
+        if tags[REPLICA_ENCRYPTED_TAG] == "true":
+            # a KMS key is regional: an encrypted cross-region replica names a key of its own region
+            params["KmsKeyId"] = self._names.regional_key_alias_arn(region)
+        try:
+            self._clients.client("rds", region).create_db_instance_read_replica(**params)
+        except Exception as exc:
+            if error_code(exc) != "DBInstanceAlreadyExists":
+                raise
+            detail = f"{identifier} is being created already (a previous request was accepted)"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, snapshot=snapshot)
+        detail = f"cross-region read replica {identifier} of {writer_arn} requested"
+        return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail, (RDS_CREATE_REPLICA,), snapshot)
+
+
+def _replica_setting_tags(instance: dict[str, Any]) -> list[dict[str, str]]:
+    """Where the old instance was: its subnet group, security groups and encryption, as tags."""
+    subnet_group = (instance.get("DBSubnetGroup") or {}).get("DBSubnetGroupName") or ""
+    security_groups = " ".join(str(group["VpcSecurityGroupId"]) for group in instance.get("VpcSecurityGroups", []))
+    encrypted = "true" if instance.get("StorageEncrypted") else "false"
+    values = (str(subnet_group), security_groups, encrypted)
+    return [{"Key": key, "Value": value} for key, value in zip(REPLICA_SETTING_TAGS, values, strict=True)]
 
 
 def _refusal(code: str, message: str, operation: str) -> ClientError:
@@ -651,6 +872,49 @@ class AuroraGlobalDatabase:
                 raise SnapshotNotReadyError(f"cannot copy {source} in {region} yet: {exc}") from exc
             raise
         return name
+
+    def rejoin_as_replica(self, region: str, *, writer_region: str, snapshot: str) -> RejoinProgress:
+        """Verify only: after a switchover AWS keeps the old writer as a secondary; after an
+        unplanned failover (AllowDataLoss) AWS rejoins it as a secondary once its region is
+        back, after its ``rds:unplanned-global-failover-`` snapshot. The worse case is
+        modelled: a cluster still marked the writer is waited for (``rebuilding``, the step's
+        deadline then asks a person), one outside the global cluster (detached, a standalone
+        writer) or missing is reported ``missing`` with what to do; nothing is created here."""
+        del snapshot  # the lost-writes copy is the fence's (switchyard.database_fence)
+        identifier, global_name = self._names.db_cluster(region), self._names.global_cluster
+        global_cluster = self._global_cluster(writer_region)
+        writer = self._cluster(writer_region)
+        if (
+            global_cluster is None
+            or writer is None
+            or not self._member_is_writer(writer["DBClusterArn"], global_cluster)
+        ):
+            detail = f"{self._names.db_cluster(writer_region)} is not the writer of {global_name}: nothing to rejoin"
+            return RejoinProgress(region, identifier, RejoinPhase.MISSING, detail)
+        cluster = self._cluster(region)
+        if cluster is None:
+            detail = (
+                f"no cluster {identifier} in {region}: add a secondary cluster to {global_name} (runbooks/failback.md)"
+            )
+            return RejoinProgress(region, identifier, RejoinPhase.MISSING, detail)
+        arn = str(cluster["DBClusterArn"])
+        member = next((m for m in global_cluster.get("GlobalClusterMembers", []) if m["DBClusterArn"] == arn), None)
+        if member is None:
+            detail = (
+                f"{identifier} is not a member of {global_name} (detached: a standalone cluster that may hold the "
+                "writes the failover lost): keep its snapshot, then replace it with a secondary (runbooks/failback.md)"
+            )
+            return RejoinProgress(region, identifier, RejoinPhase.MISSING, detail)
+        if self._member_is_writer(arn, global_cluster):
+            detail = f"{identifier} is still marked the writer of {global_name}: AWS demotes it once {region} is back"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail)
+        synchronization = str(member.get("SynchronizationStatus") or "connected")
+        status = str(cluster.get("Status", "unknown"))
+        if synchronization != "connected" or status != "available":
+            detail = f"{identifier} is a secondary of {global_name}: {status}, synchronization {synchronization}"
+            return RejoinProgress(region, identifier, RejoinPhase.REBUILDING, detail)
+        detail = f"{identifier} is a secondary of {global_name}, available and connected"
+        return RejoinProgress(region, identifier, RejoinPhase.REJOINED, detail)
 
 
 class ModelledAuroraGlobalFailover(ModelledPromotionTiming, AuroraGlobalDatabase):

@@ -12,7 +12,9 @@ logs an ERROR and counts ``HeartbeatNotWritten`` (the invocation goes on: the re
 own heartbeat failure is what fails a function and raises its alarm).
 Without a desired state it evaluates nothing, logs an ERROR and counts
 ``DesiredStateMissing`` (the alarm). Every evaluation's trigger is recorded with its id and
-time (``trigger#<app>#<region>#<event id>``), duplicates and late events included.
+time (``trigger#<app>#<region>#<event id>``), duplicates and late events included. Every
+evaluation that decided publishes its verdict, failing sources and hysteresis counts
+(``publish_verdict``), which the region's dashboard graphs.
 
 ``single_evaluation`` runs exactly one evaluation of an event whatever the interval: for a
 caller that ticks once per evaluation interval itself (the drill); it is never deployed."""
@@ -23,10 +25,22 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field
 
-from switchyard.contract import HEARTBEAT_OVERLAP_SECONDS, MONITOR, MONITOR_SCHEDULE_SECONDS
+from switchyard.contract import (
+    HEARTBEAT_OVERLAP_SECONDS,
+    METRICS_NAMESPACE,
+    MONITOR,
+    MONITOR_FAILING_EVALUATIONS_METRIC,
+    MONITOR_FAILING_SIGNALS_METRIC,
+    MONITOR_RECOVERING_EVALUATIONS_METRIC,
+    MONITOR_SCHEDULE_SECONDS,
+    MONITOR_VERDICT_METRIC,
+    MONITOR_VERDICT_VALUES,
+    monitor_metric_dimensions,
+)
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import handler_deps, parse_event
 from switchyard.handlers.observability import (
@@ -136,9 +150,32 @@ def _evaluate(deps: RunbookDeps, trigger: Trigger) -> MonitorOutcome:
         metrics.add_metric(name="DuplicateTrigger", unit=MetricUnit.Count, value=1)
     if outcome.decision is not None:
         metrics.add_metric(name=metric_name("Decision", outcome.decision.value), unit=MetricUnit.Count, value=1)
+        publish_verdict(deps, outcome)
     if outcome.started_execution:
         metrics.add_metric(name="RunbookStarted", unit=MetricUnit.Count, value=0 if outcome.duplicate else 1)
     return outcome
+
+
+def publish_verdict(deps: RunbookDeps, outcome: MonitorOutcome) -> None:
+    """The evaluation's verdict, failing sources and hysteresis counts as one EMF document,
+    flushed at once with exactly ``monitor_metric_dimensions`` (no ``service``: the dashboard
+    selects that set). Only for an evaluation that decided, so one that evaluated nothing
+    (active region, no desired state, a late event) leaves a gap, not a false "healthy"."""
+    if outcome.decision is None or outcome.watched_region is None:
+        return
+    emitter = AmazonCloudWatchEMFProvider(namespace=METRICS_NAMESPACE, service="")  # fresh per evaluation
+    dimensions = monitor_metric_dimensions(deps.config, region=deps.region, watched_region=outcome.watched_region)
+    for dimension, dimension_value in dimensions.items():
+        emitter.add_dimension(name=dimension, value=dimension_value)
+    values = {
+        MONITOR_VERDICT_METRIC: MONITOR_VERDICT_VALUES[outcome.decision],
+        MONITOR_FAILING_SIGNALS_METRIC: len(outcome.failing_sources),
+        MONITOR_FAILING_EVALUATIONS_METRIC: outcome.failing_evaluations,
+        MONITOR_RECOVERING_EVALUATIONS_METRIC: outcome.recovering_evaluations,
+    }
+    for name, value in values.items():
+        emitter.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    emitter.flush_metrics()  # one EMF line; nothing when POWERTOOLS_METRICS_DISABLED
 
 
 def _remaining_seconds(context: Any) -> Callable[[], float | None]:

@@ -26,7 +26,7 @@ from switchyard.handlers.observability import (
     report_desired_state_unavailable,
     tracer,
 )
-from switchyard.reconciler import reconcile_region
+from switchyard.reconciler import IMAGE_UNAVAILABLE_METRIC, reconcile_region
 
 
 class InvalidReconcilerEventError(ValueError):
@@ -54,6 +54,15 @@ def handler(event: dict[str, Any], context: Any, deps: RunbookDeps | None = None
     for function, error in warm_up_failures.items():  # best-effort: reported, never fails the run
         logger.warning("step function not warmed", extra={"function": function, "error": error})
     metrics.add_metric(name=WARM_UP_FAILED_METRIC, unit=MetricUnit.Count, value=len(warm_up_failures))
+    if convergence.image_unavailable or convergence.image_error is not None:  # reported only: nothing changes
+        image = convergence.image.as_observed() if convergence.image else None
+        logger.error(
+            "launch image not available",
+            extra={"region": resolved.region, "image": image, "error": convergence.image_error},
+        )
+    metrics.add_metric(
+        name=IMAGE_UNAVAILABLE_METRIC, unit=MetricUnit.Count, value=1 if convergence.image_unavailable else 0
+    )
     if convergence.needs_human and convergence.database_fence is not None:
         fence = convergence.database_fence
         logger.error(

@@ -20,6 +20,7 @@ from switchyard.steps.lock import take_runbook_lock
 from switchyard.steps.preflight import preflight_checks
 from switchyard.steps.promote import promote_standby_database
 from switchyard.steps.record import record_and_notify
+from switchyard.steps.rejoin import rejoin_old_primary
 from switchyard.steps.release import release_runbook_lock
 from switchyard.steps.scale_up import scale_up_standby
 from switchyard.steps.validate import validate_request
@@ -39,6 +40,7 @@ STEPS: dict[str, Callable[..., StepResult]] = {
     "verify": verify_failover,
     "release": release_runbook_lock,
     "record": record_and_notify,
+    "rejoin": rejoin_old_primary,
 }
 
 __all__ = ["STEPS", "RetryableStepError", "RunbookState"]

@@ -34,6 +34,7 @@ from switchyard.model import Action, Severity, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 from switchyard.steps._common import StepRun, start
 from switchyard.steps.gates import LossBound, data_loss_gate, lag_evidence_due, target_loss_bound
+from switchyard.steps.readiness import backup_readiness, s3_replication_readiness
 
 
 def preflight_checks(state: RunbookState, deps: RunbookDeps) -> StepResult:
@@ -100,6 +101,11 @@ def _check_compute(run: StepRun) -> None:
         run.finding(
             "target-asg", Severity.WARNING, f"{group.name} max {group.max_size} is below the scale-up target {wanted}"
         )
+    # AMIs are regional: the target launches nothing unless its own copy of the image exists
+    image = run.deps.compute.image(run.target)
+    run.observed["target_image"] = image.as_observed()
+    if not image.available:
+        run.finding("target-image", Severity.BLOCKER, image.problem or f"image {image.image_id} not available")
 
 
 def _best_effort(run: StepRun, check: str, read: Any) -> Any:
@@ -133,6 +139,21 @@ def _check_storage(run: StepRun) -> None:
         run.observed["bucket_replication_to_target"] = replicates
         if not replicates:
             run.finding("bucket-replication", Severity.WARNING, f"no enabled replication rule to {target_bucket}")
+    _check_data_protection(run)
+
+
+def _check_data_protection(run: StepRun) -> None:
+    """S3 replication health into the target's bucket and the newest recovery point of the
+    active database in the target's vault (switchyard.steps.readiness): behind or stale is a
+    blocker for a planned move only as those functions decide; the findings ride in the
+    approval request either way."""
+    for key, check in (
+        ("bucket_replication_health", s3_replication_readiness),
+        ("backup_recovery_point", backup_readiness),
+    ):
+        result = check(run.deps, run.action, source=run.source, target=run.target)
+        run.observed[key] = result.observed
+        run.finding(result.check, result.severity, result.message)
 
 
 def _check_health_checks(run: StepRun) -> None:

@@ -279,6 +279,8 @@ def test_database_status_reads_name_the_databases_of_the_pair(controller) -> Non
         *(names.db_cluster_arn(region) for region in pair),
         # the snapshots AWS keeps of a demoted Aurora writer (the lost-writes copy's source)
         *(names.db_cluster_snapshot_arn(region, "rds:unplanned-global-failover-*") for region in pair),
+        # the lost-writes snapshots prepare-failback waits on before it deletes an old RDS primary
+        *(names.db_snapshot_arn(region, names.lost_writes_snapshot_pattern) for region in pair),
     }
     read = {
         resource
