@@ -140,12 +140,18 @@ def write_desired_state(
 
 
 def publish_replication_lag(
-    config: EnvironmentConfig, seconds: float, *, at: datetime | None = None, endpoint_url: str | None = None
+    config: EnvironmentConfig,
+    seconds: float,
+    *,
+    at: datetime | None = None,
+    endpoint_url: str | None = None,
+    region: str | None = None,
 ) -> None:
-    """Publish the standby's replication lag as the engine would (RDS ReplicaLag in
-    seconds, Aurora AuroraGlobalDBReplicationLag in milliseconds)."""
+    """Publish a replica's replication lag as the engine would (RDS ReplicaLag in seconds,
+    Aurora AuroraGlobalDBReplicationLag in milliseconds): the standby's, or ``region``'s (a
+    rebuilt old primary's)."""
     names = Names(config)
-    standby = config.regions.standby
+    standby = region or config.regions.standby
     if config.database.engine == "rds-postgres":
         metric, dimension, value = "ReplicaLag", ("DBInstanceIdentifier", names.db_instance(standby)), seconds
     else:

@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.components.desired_state_seed import PROVIDER_ID as CUSTOM_RESOURCE_PROVIDER_ID
+from stacks.components.desired_state_seed import acknowledge_custom_resource_provider
 from stacks.shared.policy import Permission, acknowledge, grant
 from switchyard.config import Storage
 from switchyard.contract import DATA_REPLICATION_RULE_ID
@@ -191,17 +191,7 @@ class ReverseReplication(Construct):
             install_latest_aws_sdk=False,
         )
         self.resource.node.add_dependency(destination_bucket)  # named by ARN, created in this stack
-        provider = cdk.Stack.of(self).node.find_child(CUSTOM_RESOURCE_PROVIDER_ID)
-        acknowledge(
-            provider,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            "The CDK's AwsCustomResource provider runs with AWSLambdaBasicExecutionRole (its own log writes only).",
-        )
-        acknowledge(
-            provider,
-            "AwsSolutions-L1",
-            "The CDK's AwsCustomResource provider pins its own Node.js runtime; it runs once, at deploy time.",
-        )
+        acknowledge_custom_resource_provider(self)
 
 
 def reverse_rule(rule_id: str, destination_bucket_arn: str, replication_time_control: bool) -> dict[str, object]:

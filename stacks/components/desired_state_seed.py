@@ -56,15 +56,20 @@ class DesiredStateSeed(Construct):
             policy=cr.AwsCustomResourcePolicy.from_statements([write_seed.statement()]),
             install_latest_aws_sdk=False,
         )
-        # The provider is one function per stack (a sibling of this construct), created above.
-        provider = cdk.Stack.of(self).node.find_child(PROVIDER_ID)
-        acknowledge(
-            provider,
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
-            "The CDK's AwsCustomResource provider runs with AWSLambdaBasicExecutionRole (its own log writes only).",
-        )
-        acknowledge(
-            provider,
-            "AwsSolutions-L1",
-            "The CDK's AwsCustomResource provider pins its own Node.js runtime; it runs once, at deploy time.",
-        )
+        acknowledge_custom_resource_provider(self)
+
+
+def acknowledge_custom_resource_provider(scope: Construct) -> None:
+    """The two findings of the CDK's AwsCustomResource provider, one function per stack (a
+    sibling of ``scope``, created with the first AwsCustomResource), with their reasons."""
+    provider = cdk.Stack.of(scope).node.find_child(PROVIDER_ID)
+    acknowledge(
+        provider,
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        "The CDK's AwsCustomResource provider runs with AWSLambdaBasicExecutionRole (its own log writes only).",
+    )
+    acknowledge(
+        provider,
+        "AwsSolutions-L1",
+        "The CDK's AwsCustomResource provider pins its own Node.js runtime; it runs once, at deploy time.",
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from drill.provision import publish_replication_lag
 from switchyard.adapters.database import AuroraGlobalDatabase, RdsReplicaDatabase, RejoinPhase
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import REJOIN_DEADLINE_SECONDS, Names
@@ -37,26 +38,7 @@ def prepare_state(config: EnvironmentConfig, name: str = "prepare-failback-INC-7
 
 def publish_lag(controller: Controller, region: str, seconds: float) -> None:
     """The replica's lag metric in its region, as the engine publishes it."""
-    names, engine = controller.topology.names, controller.config.database.engine
-    if engine == "rds-postgres":
-        metric, dimension, value = "ReplicaLag", ("DBInstanceIdentifier", names.db_instance(region)), seconds
-    else:
-        metric, dimension, value = (
-            "AuroraGlobalDBReplicationLag",
-            ("DBClusterIdentifier", names.db_cluster(region)),
-            seconds * 1000.0,
-        )
-    controller.aws("cloudwatch", region).put_metric_data(
-        Namespace="AWS/RDS",
-        MetricData=[
-            {
-                "MetricName": metric,
-                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
-                "Timestamp": controller.clock() - timedelta(seconds=30),
-                "Value": value,
-            }
-        ],
-    )
+    publish_replication_lag(controller.config, seconds, at=controller.clock() - timedelta(seconds=30), region=region)
 
 
 def rejoin_until_settled(

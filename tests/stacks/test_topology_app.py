@@ -89,14 +89,18 @@ def test_every_cdk_nag_acknowledgement_carries_a_specific_reason(topology: Topol
         assert len(finding.get("reason", "").split()) >= 6, finding["ruleName"]
 
 
-def test_cfn_lint_finds_no_error_in_any_template(topology: Topology) -> None:
-    # GIVEN every synthesized template  WHEN linted with cfn-lint
+def cfn_lint_errors(topology: Topology) -> list[str]:
+    """cfn-lint's error-level findings over every template of ``topology`` (warnings, e.g.
+    the AZ names CDK writes, are allowed)."""
     templates = sorted(str(path) for path in topology.outdir.glob("*.template.json"))
     assert len(templates) == len(STACK_KINDS) * 2
     result = subprocess.run(
         [str(CFN_LINT), "--format", "json", *templates], capture_output=True, text=True, check=False
     )
     findings = json.loads(result.stdout or "[]")
-    # THEN nothing at error level (warnings, e.g. the AZ names CDK writes, are allowed)
-    errors = [f"{f['Filename']}: {f['Rule']['Id']} {f['Message']}" for f in findings if f["Level"] == "Error"]
-    assert errors == []
+    return [f"{f['Filename']}: {f['Rule']['Id']} {f['Message']}" for f in findings if f["Level"] == "Error"]
+
+
+def test_cfn_lint_finds_no_error_in_any_template(topology: Topology) -> None:
+    # GIVEN every synthesized template  WHEN linted with cfn-lint  THEN nothing at error level
+    assert cfn_lint_errors(topology) == []
