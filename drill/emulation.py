@@ -133,6 +133,15 @@ class ModelledStrongConsistency:
             return any(bool(spec.get("ConsistentRead")) for spec in params.get("RequestItems", {}).values())
         return bool(params.get("ConsistentRead"))
 
+    @contextmanager
+    def atomically(self) -> Iterator[None]:
+        """No write lands while the caller holds this (reads in the same thread still answer):
+        several reads taken inside it see one instant of the table, as the invariant
+        checker's sample must (read one region's switch, a write lands, read the other's:
+        two regions would each look active at "the same" instant)."""
+        with self._lock:
+            yield
+
     def on_write(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every successful write (outside the lock): the
         invariant checker samples the world on every change of the state table."""

@@ -222,7 +222,8 @@ class Drill:
 
     def sample(self) -> None:
         """Record who could serve and write right now (drill.invariants)."""
-        active = tuple(region for region in self.config.regions.pair if self._switch_on(region))
+        with self.strong_consistency.atomically():  # both switches read at one instant
+            active = tuple(region for region in self.config.regions.pair if self._switch_on(region))
         writable = self.data.writable_regions()
         accepting = tuple(region for region in writable if region in active)
         self.history.record(WriterSample(self.clock(), active, writable, accepting))
