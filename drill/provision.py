@@ -37,6 +37,7 @@ from switchyard.config import EnvironmentConfig
 from switchyard.contract import (
     FAILOVER_BY_ROLE,
     HEALTH_CHECK_PURPOSES,
+    REPLICA_LAG_NAMESPACE,
     SIGNAL_HEALTH_CHECK,
     STATE_TABLE_KEY,
     SWITCH_ENDPOINT,
@@ -150,24 +151,16 @@ def publish_replication_lag(
     """Publish a replica's replication lag as the engine would (RDS ReplicaLag in seconds,
     Aurora AuroraGlobalDBReplicationLag in milliseconds): the standby's, or ``region``'s (a
     rebuilt old primary's)."""
-    names = Names(config)
-    standby = region or config.regions.standby
-    if config.database.engine == "rds-postgres":
-        metric, dimension, value = "ReplicaLag", ("DBInstanceIdentifier", names.db_instance(standby)), seconds
-    else:
-        metric, dimension, value = (
-            "AuroraGlobalDBReplicationLag",
-            ("DBClusterIdentifier", names.db_cluster(standby)),
-            seconds * 1000.0,
-        )
-    _client("cloudwatch", standby, endpoint_url).put_metric_data(
-        Namespace="AWS/RDS",
+    replica = region or config.regions.standby
+    metric = Names(config).replica_lag_metric(replica)
+    _client("cloudwatch", replica, endpoint_url).put_metric_data(
+        Namespace=REPLICA_LAG_NAMESPACE,
         MetricData=[
             {
-                "MetricName": metric,
-                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+                "MetricName": metric.name,
+                "Dimensions": [{"Name": metric.dimension, "Value": metric.identifier}],
                 "Timestamp": at or datetime.now(UTC),
-                "Value": value,
+                "Value": seconds * metric.units_per_second,
             }
         ],
     )

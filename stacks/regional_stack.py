@@ -40,7 +40,7 @@ class RegionalStack(cdk.Stack):
         key = create_key(
             self,
             "RegionalKey",
-            alias=names.regional_key_alias,
+            alias=names.key_alias("regional"),
             description=f"Switchyard {config.name} in {region}: database, secrets and function logs",
         )
         allow_cloudwatch_logs(key, region=region)

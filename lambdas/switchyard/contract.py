@@ -202,6 +202,25 @@ def desired_state_item(config: EnvironmentConfig, state: DesiredState) -> dict[s
     return item
 
 
+@dataclass(frozen=True)
+class ReplicaLagMetric:
+    """The replication lag a replica's engine publishes in ``REPLICA_LAG_NAMESPACE``: RDS
+    ``ReplicaLag`` in seconds per instance, Aurora ``AuroraGlobalDBReplicationLag`` in
+    milliseconds per cluster."""
+
+    name: str
+    dimension: str
+    identifier: str
+    units_per_second: float  # 1 for RDS, 1000 for Aurora (milliseconds)
+
+    @property
+    def unit(self) -> str:
+        return "s" if self.units_per_second == 1 else "ms"
+
+
+REPLICA_LAG_NAMESPACE = "AWS/RDS"
+
+
 # -- endpoints that Route 53, the load balancer and the probe check ------------------------
 @dataclass(frozen=True)
 class Endpoint:
@@ -393,13 +412,17 @@ class Names:
     def db_cluster_arn(self, region: str) -> str:
         return f"arn:aws:rds:{region}:{self.account}:cluster:{self.db_cluster(region)}"
 
-    @property
-    def regional_key_alias(self) -> str:
-        """The regional stack's KMS key (database, buckets) by its alias: a key's id is generated."""
-        return f"alias/{self.prefix}-regional"
+    def replica_lag_metric(self, region: str) -> ReplicaLagMetric:
+        """The lag metric of the configured engine's replica in ``region``."""
+        if self.config.database.engine == "aurora-postgres":
+            return ReplicaLagMetric(
+                "AuroraGlobalDBReplicationLag", "DBClusterIdentifier", self.db_cluster(region), 1000.0
+            )
+        return ReplicaLagMetric("ReplicaLag", "DBInstanceIdentifier", self.db_instance(region), 1.0)
 
-    def regional_key_alias_arn(self, region: str) -> str:
-        return f"arn:aws:kms:{region}:{self.account}:{self.regional_key_alias}"
+    def key_alias_arn(self, region: str, purpose: str) -> str:
+        """A key of ``region`` by its alias (``key_alias``): a key's id is generated."""
+        return f"arn:aws:kms:{region}:{self.account}:{self.key_alias(purpose)}"
 
     def db_snapshot_arn(self, region: str, name: str) -> str:
         return f"arn:aws:rds:{region}:{self.account}:snapshot:{name}"

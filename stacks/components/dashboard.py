@@ -37,6 +37,7 @@ from switchyard.contract import (
     MONITOR_RECOVERING_EVALUATIONS_METRIC,
     MONITOR_VERDICT_METRIC,
     MONITOR_VERDICT_VALUES,
+    REPLICA_LAG_NAMESPACE,
     SIGNAL_HEALTH_CHECK,
     monitor_metric_dimensions,
 )
@@ -206,32 +207,27 @@ class RegionDashboard(Construct):
         """The lag each region's replica reports (the standby's, or the old primary's once it
         rejoined as a replica), against the RPO budget; the metrics the lag alarm uses."""
         config, names = self._region.config, self._region.names
-        aurora = config.database.engine == "aurora-postgres"
         budget = config.rpo_budget_seconds
+        metrics = {region: names.replica_lag_metric(region) for region in config.regions.pair}
         series = [
             cloudwatch.Metric(
-                namespace="AWS/RDS",
-                metric_name="AuroraGlobalDBReplicationLag" if aurora else "ReplicaLag",
-                dimensions_map=(
-                    {"DBClusterIdentifier": names.db_cluster(region)}
-                    if aurora
-                    else {"DBInstanceIdentifier": names.db_instance(region)}
-                ),
+                namespace=REPLICA_LAG_NAMESPACE,
+                metric_name=metric.name,
+                dimensions_map={metric.dimension: metric.identifier},
                 statistic="Maximum",
                 period=MINUTE,
                 region=region,
                 label=f"replica in {region}",
             )
-            for region in config.regions.pair
+            for region, metric in metrics.items()
         ]
-        unit = "ms" if aurora else "s"  # AuroraGlobalDBReplicationLag is in milliseconds
+        lag = metrics[config.regions.standby]
+        unit = lag.unit  # the engine's own unit (Aurora: milliseconds)
         return cloudwatch.GraphWidget(
             title=f"Database replication lag ({config.database.engine}, {unit})",
             left=series,
             left_annotations=[
-                cloudwatch.HorizontalAnnotation(
-                    value=budget * 1000 if aurora else budget, label=f"RPO budget {budget} s"
-                )
+                cloudwatch.HorizontalAnnotation(value=budget * lag.units_per_second, label=f"RPO budget {budget} s")
             ],
             left_y_axis=cloudwatch.YAxisProps(min=0, label=unit, show_units=False),
             width=12,

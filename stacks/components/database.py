@@ -18,6 +18,7 @@ from constructs import Construct
 
 from stacks.shared.policy import acknowledge
 from stacks.shared.scope import RegionScope
+from switchyard.contract import REPLICA_LAG_NAMESPACE
 
 POSTGRES_PORT = 5432
 MASTER_USERNAME = "switchyard_admin"
@@ -87,26 +88,21 @@ class RegionalDatabase(Construct):
         )
         self.replication_lag_metric: cloudwatch.IMetric | None = None
         if not primary:
+            lag = self._names.replica_lag_metric(self._region)
+            raw = cloudwatch.Metric(
+                namespace=REPLICA_LAG_NAMESPACE,
+                metric_name=lag.name,
+                dimensions_map={lag.dimension: lag.identifier},
+                statistic="Maximum",
+                period=period,
+            )
             self.replication_lag_metric = (
-                cloudwatch.MathExpression(
-                    expression="lag / 1000",
-                    using_metrics={
-                        "lag": cloudwatch.Metric(
-                            namespace="AWS/RDS",
-                            metric_name="AuroraGlobalDBReplicationLag",
-                            dimensions_map={dimension: identifier},
-                            statistic="Maximum",
-                        )
-                    },
+                raw
+                if lag.units_per_second == 1
+                else cloudwatch.MathExpression(  # in seconds, as the RPO budget is
+                    expression=f"lag / {lag.units_per_second:g}",
+                    using_metrics={"lag": raw},
                     label="Aurora global replication lag (seconds)",
-                    period=period,
-                )
-                if aurora
-                else cloudwatch.Metric(
-                    namespace="AWS/RDS",
-                    metric_name="ReplicaLag",
-                    dimensions_map={dimension: identifier},
-                    statistic="Maximum",
                     period=period,
                 )
             )

@@ -190,8 +190,9 @@ class Grants:
         reason = f"one snapshot per epoch, named {pattern} (the epoch is the only wildcard part)"
         subnet_groups = f"arn:aws:rds:{region}:{names.account}:subgrp:*"
         key = f"arn:aws:kms:{region}:{names.account}:key/*"
-        aliased = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [names.regional_key_alias]}}
-        key_reason = f"the regional key's id is generated; only the key aliased {names.regional_key_alias} matches"
+        regional_key = names.key_alias("regional")
+        aliased = {"ForAnyValue:StringEquals": {"kms:ResourceAliases": [regional_key]}}
+        key_reason = f"the regional key's id is generated; only the key aliased {regional_key} matches"
         return (
             Permission(actions=("rds:DescribeDBSnapshots",), resources=(instance, snapshots), wildcard_reason=reason),
             # AddTagsToResource: the tags CreateDBSnapshot carries, or added to a snapshot the fence took

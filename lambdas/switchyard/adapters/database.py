@@ -24,7 +24,12 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from switchyard.config import EnvironmentConfig
-from switchyard.contract import AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX, Names
+from switchyard.contract import (
+    AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX,
+    REPLICA_LAG_NAMESPACE,
+    Names,
+    ReplicaLagMetric,
+)
 from switchyard.retry import ClientFactory, error_code, is_retryable
 
 Clock = Callable[[], datetime]
@@ -266,14 +271,12 @@ class ReplicationLagReader:
     def clock(self) -> Clock:
         return self._clock
 
-    def latest(
-        self, region: str, *, metric: str, dimension: tuple[str, str], unit_to_seconds: float = 1.0
-    ) -> LagReading | None:
+    def latest(self, region: str, metric: ReplicaLagMetric) -> LagReading | None:
         now = self._clock()
         response = self._clients.client("cloudwatch", region).get_metric_statistics(
-            Namespace="AWS/RDS",
-            MetricName=metric,
-            Dimensions=[{"Name": dimension[0], "Value": dimension[1]}],
+            Namespace=REPLICA_LAG_NAMESPACE,
+            MetricName=metric.name,
+            Dimensions=[{"Name": metric.dimension, "Value": metric.identifier}],
             StartTime=now - LAG_LOOKBACK,
             EndTime=now,
             Period=int(LAG_PERIOD.total_seconds()),
@@ -284,12 +287,10 @@ class ReplicationLagReader:
             return None
         newest = points[-1]
         # a datapoint's Timestamp is the start of its period; its Maximum is reached by the end
-        return LagReading(float(newest["Maximum"]) * unit_to_seconds, newest["Timestamp"] + LAG_PERIOD)
+        return LagReading(float(newest["Maximum"]) / metric.units_per_second, newest["Timestamp"] + LAG_PERIOD)
 
-    def latest_seconds(
-        self, region: str, *, metric: str, dimension: tuple[str, str], unit_to_seconds: float = 1.0
-    ) -> float | None:
-        reading = self.latest(region, metric=metric, dimension=dimension, unit_to_seconds=unit_to_seconds)
+    def latest_seconds(self, region: str, metric: ReplicaLagMetric) -> float | None:
+        reading = self.latest(region, metric)
         return None if reading is None else reading.seconds
 
 
@@ -340,7 +341,7 @@ class RdsReplicaDatabase:
         writable = self._is_writable(region, instance)
         reading = None
         if not writable:
-            reading = self._lag.latest(region, metric="ReplicaLag", dimension=("DBInstanceIdentifier", identifier))
+            reading = self._lag.latest(region, self._names.replica_lag_metric(region))
         status = self._status(region, instance)
         in_progress = None
         if not writable and status in RDS_PROMOTION_STATUSES:
@@ -564,7 +565,7 @@ class RdsReplicaDatabase:
             params["VpcSecurityGroupIds"] = security_groups
         if tags[REPLICA_ENCRYPTED_TAG] == "true":
             # a KMS key is regional: an encrypted cross-region replica names a key of its own region
-            params["KmsKeyId"] = self._names.regional_key_alias_arn(region)
+            params["KmsKeyId"] = self._names.key_alias_arn(region, "regional")
         try:
             self._clients.client("rds", region).create_db_instance_read_replica(**params)
         except Exception as exc:
@@ -749,12 +750,7 @@ class AuroraGlobalDatabase:
         in_progress = self._failover_in_progress(global_cluster)
         reading = None
         if not writable:
-            reading = self._lag.latest(
-                region,
-                metric="AuroraGlobalDBReplicationLag",
-                dimension=("DBClusterIdentifier", identifier),
-                unit_to_seconds=0.001,
-            )
+            reading = self._lag.latest(region, self._names.replica_lag_metric(region))
         status = str(cluster.get("Status", "unknown"))
         return _described(
             region, identifier, status=status, writable=writable, reading=reading, in_progress=in_progress
