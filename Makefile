@@ -3,12 +3,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
 CDK := node_modules/.bin/cdk
 ENV ?= dev
 SCENARIO ?= region-outage
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: drill test lint typecheck unit suite synth bench clean setup
+.PHONY: drill test lint typecheck unit suite synth bench checkov clean setup
 
 setup: $(VENV)/.installed $(CDK)
 
@@ -16,6 +17,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
+	touch $@
+
+# checkov scans the synthesized templates (tests/stacks/test_checkov.py); its own venv, fully pinned
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	touch $@
 
 $(CDK): package.json package-lock.json
@@ -34,7 +41,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy $$(ls -d lambdas/switchyard stacks drill bench switchyard_cli switchyard_sim app.py 2>/dev/null)
 
-suite: setup  ## every test: unit, controller on moto, state machine, stacks, drill (a process per core)
+suite: setup $(CHECKOV_VENV)/.installed  ## every test: unit, controller on moto, state machine, stacks (and checkov over them), drill (a process per core)
 	$(BIN)/pytest -n auto --dist loadfile
 
 unit: $(VENV)/.installed  ## the fast tier: pure logic and fakes, no moto, CDK or drill (under 30 s)
@@ -42,6 +49,12 @@ unit: $(VENV)/.installed  ## the fast tier: pure logic and fakes, no moto, CDK o
 
 synth: setup  ## cdk synth one environment into cdk.out
 	$(CDK) synth -c env=$(ENV) --quiet
+
+checkov: setup $(CHECKOV_VENV)/.installed  ## checkov's counts over both environments' templates (the README's security section)
+	@mkdir -p cdk.out; for env in dev prod; do \
+	  $(CDK) synth -c env=$$env --quiet -o cdk.out/checkov-$$env > cdk.out/checkov-$$env.log 2>&1 || { cat cdk.out/checkov-$$env.log; exit 1; }; \
+	  echo "$$env: $$($(CHECKOV_VENV)/bin/checkov -d cdk.out/checkov-$$env --framework cloudformation --skip-download --quiet --compact | grep '^Passed checks')"; \
+	done
 
 bench: setup  ## print the benchmark numbers documented in the README
 	$(BIN)/python -m bench

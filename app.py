@@ -11,6 +11,7 @@ import sys
 import aws_cdk as cdk
 
 from stacks.app_builder import compose_app
+from stacks.nag import StaleAcknowledgementError, check_acknowledgements
 from switchyard.config import ConfigError, available_environments, load_environment
 
 
@@ -25,7 +26,11 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"Switchyard: {exc}")
     compose_app(app, config)
-    app.synth()
+    assembly = app.synth()
+    try:
+        check_acknowledgements(app, assembly.directory)
+    except StaleAcknowledgementError as exc:
+        sys.exit(f"Switchyard: {exc}")
 
 
 if __name__ == "__main__":

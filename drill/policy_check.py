@@ -17,7 +17,11 @@ resource ARNs, condition-key values; switchyard.iam_request). This module:
    conditions all match. The evaluator is small and pessimistic on purpose (no maintained
    Python library evaluates identity policies with conditions offline): a condition
    operator or key it cannot evaluate, a policy variable, or a resource it cannot resolve
-   never allows; AWS-managed policies (not in the templates) grant nothing here.
+   never allows; AWS-managed policies (not in the templates) grant nothing here. A key the
+   request is known not to carry (``IamRequest.absent``) satisfies only an ``...IfExists``
+   condition; the tags of the resources a call addresses (``aws:ResourceTag/...``) are
+   those the templates give them (application ASGs), and a tag condition on any other
+   resource cannot be evaluated.
 
 A call is checked as if it reached AWS, even when the drill's fault model failed it
 before (a dark region): the code would make it the same way with the region up. Calls
@@ -44,7 +48,7 @@ from typing import Any
 
 from switchyard.config import EnvironmentConfig, load_environment
 from switchyard.contract import FUNCTION_PURPOSES, Names
-from switchyard.iam_request import IamRequest
+from switchyard.iam_request import IamRequest, auto_scaling_group_arn
 from switchyard.retry import ApiCall
 
 LEDGER_VARIABLE = "SWITCHYARD_POLICY_LEDGER"
@@ -63,7 +67,17 @@ STRING_OPERATORS = {
     "StringNotEqualsIgnoreCase": (True, False, True),
     "StringLike": (False, True, False),
     "StringNotLike": (True, True, False),
+    "Bool": (False, False, True),  # "true"/"false": equality, either case (the operator policy's MFA condition)
 }
+NUMERIC_OPERATORS = {  # (negated, comparison)
+    "NumericEquals": (False, lambda value, wanted: value == wanted),
+    "NumericNotEquals": (True, lambda value, wanted: value == wanted),
+    "NumericLessThan": (False, lambda value, wanted: value < wanted),
+    "NumericLessThanEquals": (False, lambda value, wanted: value <= wanted),
+    "NumericGreaterThan": (False, lambda value, wanted: value > wanted),
+    "NumericGreaterThanEquals": (False, lambda value, wanted: value >= wanted),
+}
+IF_EXISTS = "IfExists"
 
 
 # -- policies -----------------------------------------------------------------------------
@@ -173,15 +187,22 @@ class Verdict:
         return self.outcome is Outcome.ALLOWED
 
 
-def evaluate(statements: Sequence[Statement], request: IamRequest) -> Verdict:
+def evaluate(
+    statements: Sequence[Statement],
+    request: IamRequest,
+    resource_context: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
+) -> Verdict:
     """IAM's identity-policy logic for one request: an explicit Deny wins; otherwise every
-    resource must be covered by an Allow whose conditions hold; otherwise implicit deny."""
+    resource must be covered by an Allow whose conditions hold; otherwise implicit deny.
+    ``resource_context`` adds, per addressed resource, the keys the resource itself puts in
+    the request context (its tags)."""
     used: list[Grant] = []
     missing: list[str] = []
     why: list[str] = []
     unevaluable = False
     for resource in request.resources:
         covered = False
+        context = {**request.context, **(resource_context or {}).get(resource, {})}
         for statement in statements:
             if not statement.matches_action(request.action):
                 continue
@@ -189,7 +210,7 @@ def evaluate(statements: Sequence[Statement], request: IamRequest) -> Verdict:
             if pattern is None:
                 continue
             try:
-                holds = _conditions_hold(statement.conditions, request.context)
+                holds = _conditions_hold(statement.conditions, context, request.absent)
             except UnevaluableConditionError as exc:
                 unevaluable = True
                 why.append(f"{statement.source}: cannot evaluate {exc}")
@@ -210,25 +231,61 @@ def evaluate(statements: Sequence[Statement], request: IamRequest) -> Verdict:
     return Verdict(Outcome.ALLOWED, tuple(used), why=tuple(why))
 
 
-def _conditions_hold(conditions: Mapping[str, Mapping[str, tuple[str, ...]]], context: Mapping[str, Any]) -> bool:
-    """All operators and all keys must hold (values of one key: any may match)."""
+def _conditions_hold(
+    conditions: Mapping[str, Mapping[str, tuple[str, ...]]],
+    context: Mapping[str, Any],
+    absent: frozenset[str] = frozenset(),
+) -> bool:
+    """All operators and all keys must hold (values of one key: any may match).
+
+    A key in ``absent`` (the request is known not to carry it): an ``...IfExists`` condition
+    holds, a plain or ForAnyValue positive one does not (IAM: "the values do not match"); a
+    negated or ForAllValues one, which IAM would let through, is not guessed. Any other
+    missing key cannot be evaluated."""
     lowered = {key.lower(): tuple(values) for key, values in context.items()}
+    known_absent = {key.lower() for key in absent}
     for operator, block in conditions.items():
         qualifier, _, base = operator.rpartition(":")
-        if base not in STRING_OPERATORS or qualifier not in ("", "ForAllValues", "ForAnyValue"):  # IfExists too
+        if_exists = base.endswith(IF_EXISTS)
+        base = base.removesuffix(IF_EXISTS)
+        if (base not in STRING_OPERATORS and base not in NUMERIC_OPERATORS) or qualifier not in (
+            "",
+            "ForAllValues",
+            "ForAnyValue",
+        ):
             raise UnevaluableConditionError(f"condition operator {operator!r}")
-        negated, glob, ignore_case = STRING_OPERATORS[base]
+        negated = STRING_OPERATORS[base][0] if base in STRING_OPERATORS else NUMERIC_OPERATORS[base][0]
         for key, wanted in block.items():
             if any("${" in value for value in wanted):
                 raise UnevaluableConditionError(f"policy variable in {key} {list(wanted)}")
             actual = lowered.get(key.lower())
             if not actual:
-                raise UnevaluableConditionError(f"condition key {key!r} (the request does not carry it)")
-            results = [_value_matches(value, wanted, glob=glob, ignore_case=ignore_case) != negated for value in actual]
+                if key.lower() not in known_absent:
+                    raise UnevaluableConditionError(f"condition key {key!r} (the request does not carry it)")
+                if if_exists:
+                    continue
+                if negated or qualifier == "ForAllValues":
+                    raise UnevaluableConditionError(f"{operator} on {key!r}, which the request does not carry")
+                return False
+            results = [_value_holds(base, value, wanted) for value in actual]
             holds = any(results) if qualifier == "ForAnyValue" else all(results)
             if not holds:
                 return False
     return True
+
+
+def _value_holds(base: str, value: str, wanted: tuple[str, ...]) -> bool:
+    """One request value against one operator's values (any may match; a negated operator
+    holds when none does)."""
+    if base in STRING_OPERATORS:
+        negated, glob, ignore_case = STRING_OPERATORS[base]
+        return _value_matches(value, wanted, glob=glob, ignore_case=ignore_case) != negated
+    negated, compare = NUMERIC_OPERATORS[base]
+    try:
+        number, bounds = float(value), [float(item) for item in wanted]
+    except ValueError as exc:
+        raise UnevaluableConditionError(f"{base} on a value that is not a number: {value!r} vs {list(wanted)}") from exc
+    return any(compare(number, bound) for bound in bounds) != negated
 
 
 def _value_matches(value: str, wanted: tuple[str, ...], *, glob: bool, ignore_case: bool) -> bool:
@@ -429,12 +486,31 @@ class PolicyBook:
 
     environment: str
     functions: Mapping[str, FunctionPolicy]
+    # ARN (as switchyard.iam_request addresses it) -> the tags the templates give that resource
+    resource_tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def resource_context(self, request: IamRequest) -> dict[str, dict[str, tuple[str, ...]]]:
+        """The tag keys each resource of ``request`` puts in the request context, as IAM
+        does: ``aws:ResourceTag/<key>`` and the service's own ``<service>:ResourceTag/<key>``."""
+        service = request.action.split(":", 1)[0]
+        context: dict[str, dict[str, tuple[str, ...]]] = {}
+        for resource in request.resources:
+            tags = self.resource_tags.get(resource)
+            if tags:
+                context[resource] = {
+                    f"{prefix}:ResourceTag/{key}": (value,)
+                    for key, value in tags.items()
+                    for prefix in ("aws", service)
+                }
+        return context
 
     @classmethod
     def from_stacks(cls, environment: str, stacks: Sequence[StackTemplate]) -> PolicyBook:
         functions: dict[str, FunctionPolicy] = {}
+        resource_tags: dict[str, Mapping[str, str]] = {}
         for stack in stacks:
             resolver = Resolver(stack)
+            resource_tags.update(_auto_scaling_group_tags(stack, resolver))
             for logical_id, resource in stack.resources.items():
                 if resource.get("Type") != "AWS::Lambda::Function":
                     continue
@@ -444,7 +520,23 @@ class PolicyBook:
                 except UnresolvableError:
                     continue  # CDK's own singleton functions have generated names: not Switchyard's
                 functions[name] = _function_policy(name, stack, logical_id, stacks)
-        return cls(environment, functions)
+        return cls(environment, functions, resource_tags)
+
+
+def _auto_scaling_group_tags(stack: StackTemplate, resolver: Resolver) -> dict[str, dict[str, str]]:
+    """The tags of each named ASG of ``stack``, by the ARN a call addressing it by name has."""
+    found: dict[str, dict[str, str]] = {}
+    for resource in stack.resources.values():
+        if resource.get("Type") != "AWS::AutoScaling::AutoScalingGroup":
+            continue
+        properties = resource.get("Properties", {})
+        try:
+            name = resolver.string(properties.get("AutoScalingGroupName"))
+            tags = {resolver.string(tag["Key"]): resolver.string(tag["Value"]) for tag in properties.get("Tags", [])}
+        except UnresolvableError:
+            continue  # a generated name, or a tag known only at deploy: no call can be matched to it
+        found[auto_scaling_group_arn(stack.region, stack.account, name)] = tags
+    return found
 
 
 def _role_of(stack: StackTemplate, function_id: str) -> str:
@@ -505,6 +597,28 @@ def _function_policy(
         for index, raw in enumerate(document.get("Statement", [])):
             statements.append(Statement.from_document(_resolve_statement(document_resolver, raw), f"{source}#{index}"))
     return FunctionPolicy(name, stack.region, role_id, tuple(statements), tuple(notes))
+
+
+def managed_policy_statements(stacks: Sequence[StackTemplate], policy_name: str) -> tuple[Statement, ...]:
+    """The resolved statements of the customer managed policy named ``policy_name``: the
+    operator policy, which people (the CLI, the console) use, so no function's policy holds it."""
+    for stack in stacks:
+        resolver = Resolver(stack)
+        for logical_id, resource in stack.resources.items():
+            if resource.get("Type") != "AWS::IAM::ManagedPolicy":
+                continue
+            properties = resource.get("Properties", {})
+            try:
+                if resolver.string(properties.get("ManagedPolicyName")) != policy_name:
+                    continue
+            except UnresolvableError:
+                continue
+            document = properties.get("PolicyDocument", {})
+            return tuple(
+                Statement.from_document(_resolve_statement(resolver, raw), f"{stack.name}/{logical_id}#{index}")
+                for index, raw in enumerate(document.get("Statement", []))
+            )
+    raise KeyError(f"no customer managed policy named {policy_name!r} in the templates")
 
 
 def _resolve_statement(resolver: Resolver, statement: Mapping[str, Any]) -> dict[str, Any]:
@@ -635,7 +749,7 @@ def check_calls(config: EnvironmentConfig, calls: Iterable[ApiCall], *, book: Po
         assert call.iam is not None
         assert call.caller_region is not None
         function = names.function(call.caller_region, call.step)
-        verdict = evaluate(book.functions[function].statements, call.iam)
+        verdict = evaluate(book.functions[function].statements, call.iam, book.resource_context(call.iam))
         result.used.update((function, grant) for grant in verdict.used)
         if not verdict.allowed:
             for resource in verdict.missing or call.iam.resources:

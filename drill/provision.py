@@ -35,6 +35,7 @@ import boto3
 from switchyard.alarms import ALARMS, AlarmSpec, alarm_spec
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import (
+    APP_TIER_TAG,
     FAILOVER_BY_ROLE,
     HEALTH_CHECK_PURPOSES,
     REPLICA_LAG_NAMESPACE,
@@ -226,6 +227,8 @@ def _auto_scaling_group(config: EnvironmentConfig, region: str, capacity: int, e
         MaxSize=config.capacity.max,
         DesiredCapacity=capacity,
         AvailabilityZones=[f"{region}a", f"{region}b"],
+        # the tag the stack puts on the group and the controller's scaling grants require
+        Tags=[{"Key": APP_TIER_TAG, "Value": names.asg(region), "PropagateAtLaunch": False}],
     )
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
 from stacks.controller_stack import ControllerStack
+from stacks.nag import attach_rule_packs
 from stacks.regional_stack import RegionalStack
 from stacks.storage_stack import StorageStack
 from switchyard.config import EnvironmentConfig
@@ -47,7 +47,7 @@ def compose_app(app: cdk.App, config: EnvironmentConfig) -> SwitchyardApp:
     _order(composed)
     cdk.Tags.of(app).add("Project", PROJECT_TAG)
     cdk.Tags.of(app).add("Environment", config.name)
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    attach_rule_packs(app)
     return composed
 
 

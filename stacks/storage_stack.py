@@ -1,4 +1,4 @@
-"""Per-region storage: the data bucket, its access logs and the backup vault.
+"""Per-region storage: the data bucket (and its key), its access logs and the backup vault.
 
 A stack of its own because of deploy order: the standby's bucket (replication
 destination) must exist before the primary's bucket is created, while the database
@@ -15,7 +15,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_backup as backup
 from constructs import Construct
 
-from stacks.components.data_bucket import DataBucket, ReverseReplication
+from stacks.components.data_bucket import DATA_KEY, DataBucket, ReverseReplication
 from stacks.components.log_bucket import LogBucket
 from stacks.shared.encryption import create_key
 from switchyard.config import EnvironmentConfig
@@ -32,13 +32,23 @@ class StorageStack(cdk.Stack):
         names = Names(config)
         is_primary = config.role_of(region) == "primary"
         standby = config.regions.standby
-        access_logs = LogBucket(self, "AccessLogs")
+        access_logs = LogBucket(self, "AccessLogs", server_access_log_target=True)
+        # The data bucket's own key, in this stack: the regional key is created by the regional
+        # stack, which deploys after this one. The other region's is addressed by its alias.
+        self.data_key = create_key(
+            self,
+            "DataKey",
+            alias=names.key_alias(DATA_KEY),
+            description=f"Switchyard {config.name} in {region}: the data bucket and the replicas written into it",
+        )
         self.data = DataBucket(
             self,
             "Data",
             bucket_name=names.bucket(region),
             access_logs=access_logs.bucket,
+            encryption_key=self.data_key,
             replicate_to_bucket_arn=names.bucket_arn(standby) if is_primary else None,
+            replica_key_alias_arn=names.key_alias_arn(standby, DATA_KEY) if is_primary else None,
             replication_rule_id=names.replication_rule(standby),
             replication_time_control=config.storage.replication_time_control,
             expiry=None if is_primary else config.storage,
@@ -52,6 +62,8 @@ class StorageStack(cdk.Stack):
                 source_bucket_name=names.bucket(standby),
                 destination_bucket=self.data.bucket,
                 destination_bucket_arn=names.bucket_arn(region),
+                destination_key=self.data_key,
+                source_key_alias_arn=names.key_alias_arn(standby, DATA_KEY),
                 role_name=names.replication_role(standby),
                 rule_id=names.replication_rule(region),
                 replication_time_control=config.storage.replication_time_control,

@@ -21,6 +21,7 @@ import aws_cdk as cdk
 from aws_cdk import cx_api
 
 from stacks.app_builder import SwitchyardApp, compose_app
+from stacks.nag import check_acknowledgements
 from switchyard.config import EnvironmentConfig
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
@@ -45,11 +46,14 @@ class Synthesized:
 
 def synthesize(config: EnvironmentConfig, outdir: Path) -> Synthesized:
     """Compose and synthesize ``config``'s app into ``outdir``; cdk-nag and CloudFormation
-    validation run during synth, which raises if either reports an unacknowledged error."""
+    validation run during synth, which raises if either reports an unacknowledged error, or
+    if an acknowledgement matches no finding (``stacks.nag``)."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # as the Makefile does
     app = cdk.App(context=cli_context(), outdir=str(outdir))
     composed = compose_app(app, config)
-    return Synthesized(config=config, app=composed, assembly=app.synth(), outdir=outdir)
+    assembly = app.synth()
+    check_acknowledgements(app, assembly.directory)
+    return Synthesized(config=config, app=composed, assembly=assembly, outdir=outdir)
 
 
 @functools.cache

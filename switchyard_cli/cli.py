@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from switchyard.adapters.state import DynamoStateStore
 from switchyard.config import ConfigError, EnvironmentConfig, load_environment
 from switchyard.contract import Names
-from switchyard.model import Action, RunbookInput, Severity
+from switchyard.model import Action, RunbookInput, Severity, bounded, check_execution_name
 from switchyard.retry import ClientFactory
 from switchyard.runbook_state import Approval, approval_problems
 from switchyard_cli.executions import REJECTION_ERROR, execution_history, pending_approval
@@ -186,9 +186,9 @@ def local_request(args: argparse.Namespace, config: EnvironmentConfig, *, reques
         request.validate_for(config, active_region=config.regions.other(target))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
-        raise CliError(ExitCode.USAGE, f"invalid input, nothing was started: {problems}") from exc
+        raise CliError(ExitCode.USAGE, bounded(f"invalid input, nothing was started: {problems}")) from exc
     except ValueError as exc:
-        raise CliError(ExitCode.USAGE, f"invalid input, nothing was started: {exc}") from exc
+        raise CliError(ExitCode.USAGE, bounded(f"invalid input, nothing was started: {exc}")) from exc
     return request
 
 
@@ -206,7 +206,10 @@ def execution_name(request: RunbookInput, attempt: int = 1) -> str:
     if attempt < 1:
         raise CliError(ExitCode.USAGE, f"--attempt must be 1 or more, not {attempt}")
     base = f"{request.action.value}-{request.incident_id}"
-    return base if attempt == 1 else f"{base}-attempt{attempt}"
+    try:
+        return check_execution_name(base if attempt == 1 else f"{base}-attempt{attempt}")
+    except ValueError as exc:
+        raise CliError(ExitCode.USAGE, f"{exc}; nothing was started") from exc
 
 
 def caller_identity(session: Session, region: str) -> str:
@@ -235,7 +238,14 @@ def run_action(args: argparse.Namespace, session: Session) -> ExitCode:
     request = local_request(args, session.config, requested_by="pending-caller-identity")
     name = execution_name(request, getattr(args, "attempt", 1))
     region = request.target_region
-    request = request.model_copy(update={"requested_by": caller_identity(session, region)})
+    try:  # validated, not copied in: the identity goes into the input like any other field
+        request = RunbookInput.model_validate(
+            {**request.model_dump(), "requested_by": caller_identity(session, region)}
+        )
+    except ValidationError as exc:
+        raise CliError(
+            ExitCode.USAGE, bounded(f"your AWS identity cannot request a runbook: {exc.errors()[0]['msg']}")
+        ) from exc
     if request.action.mutates:
         show_current_state(session, region)
         confirm(session, args, f"{request.action.value} to {region} ({name})", expected=region)
@@ -441,7 +451,7 @@ def run_approve(args: argparse.Namespace, session: Session) -> ExitCode:
         )
         request = RunbookInput.model_validate(waiting.request.get("request"))
     except ValidationError as exc:
-        raise CliError(ExitCode.USAGE, f"invalid approval: {exc.errors()[0]['msg']}") from exc
+        raise CliError(ExitCode.USAGE, bounded(f"invalid approval: {exc.errors()[0]['msg']}")) from exc
     # The rule promote enforces. Whether promote will find the old primary reachable (an Aurora
     # switchover loses nothing) is unknown here, so every failover counts as data-losing.
     problems = approval_problems(

@@ -511,6 +511,7 @@ class _Run:
         self.visits: list[Visit] = []
         self.started_at = env.now
         self.tokens = 0
+        self.input: Any = None  # the execution input, as the context object's Execution.Input
 
     def now_iso(self) -> str:
         return _iso(self.origin + timedelta(seconds=self.env.now))
@@ -521,6 +522,7 @@ class _Run:
                 "Id": self.arn,
                 "Name": self.name,
                 "StartTime": _iso(self.origin + timedelta(seconds=self.started_at)),
+                "Input": copy.deepcopy(self.input),
             },
             "StateMachine": {"Id": self.arn.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]},
             "State": {"Name": state, "EnteredTime": entered, "RetryCount": retry_count},
@@ -531,6 +533,7 @@ class _Run:
 
     # -- whole executions ----------------------------------------------------------------
     def execute(self, execution_input: Any) -> Generator[simpy.Event, Any, Execution]:
+        self.input = copy.deepcopy(execution_input)
         body = self.env.process(self.guard(self.run_branch(self.machine.root, execution_input)))
         timeout = self.machine.timeout_seconds
         if timeout is None:

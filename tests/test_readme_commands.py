@@ -39,6 +39,7 @@ from tests.readme_commands import README, REPOSITORY_ROOT, ShownCommand, readme_
 QUICK_SECONDS = 60.0
 UNIT_TIER_SECONDS = 180.0  # the tier takes seconds; 2 shared cores under the whole suite can make it more
 SYNTH_SECONDS = 300.0
+CHECKOV_SECONDS = 600.0  # two synths and two scans: about 35 s alone, more on 2 shared cores
 DRILL_SECONDS = 600.0  # measured 18-41 s per drill; 2 shared cores can make it several times that
 CLI_FOLLOW_SECONDS = 300.0
 REPORTS = REPOSITORY_ROOT / "reports"
@@ -369,6 +370,19 @@ def check_bench(command: str, ws: Workspace) -> None:
     assert rto.table(entries) in README.read_text(encoding="utf-8"), "the README's RTO table is not bench.json's"
 
 
+def check_checkov(command: str, ws: Workspace) -> None:
+    """`make checkov` synthesizes both environments and prints checkov's counts; the README's
+    security section quotes those counts, figure for figure."""
+    result = run(command, ws.tmp, timeout=CHECKOV_SECONDS)
+    assert_succeeded(command, result)
+    readme = README.read_text(encoding="utf-8")
+    for env in ("dev", "prod"):
+        counts = re.search(rf"^{env}: Passed checks: (\d+), Failed checks: (\d+)", result.stdout, re.MULTILINE)
+        assert counts, f"no counts for {env} in:\n{result.stdout}"
+        quoted = f"{env}: {counts.group(1)} passed, {counts.group(2)} failed"
+        assert quoted in readme, f"the README's security section does not say {quoted!r}"
+
+
 def check_bench_direct(command: str, ws: Workspace) -> None:
     """Check the documented options exist as written."""
     result = run(f"{command.split(' --', maxsplit=1)[0]} --help", ws.tmp)
@@ -413,6 +427,7 @@ COMMANDS: dict[str, Entry] = {
         "cli-failover", check_cli_failover, marks=(pytest.mark.drill,)
     ),
     "make bench": Entry("make-bench", check_bench, instead=BENCH_MINUTES),
+    "make checkov": Entry("make-checkov", check_checkov, marks=(pytest.mark.synth,)),
     ".venv/bin/python -m bench --rto-only": Entry("bench-direct", check_bench_direct, instead=BENCH_MINUTES),
 }
 

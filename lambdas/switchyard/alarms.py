@@ -49,6 +49,12 @@ ALARMS: tuple[AlarmSpec, ...] = (
         "The region is fenced but its database may still take writes (not stopped, or still a writer)",
         False,
     ),
+    # Never a health signal: the switch's URL is public, and a flood must not start a failover.
+    AlarmSpec(
+        "traffic-switch-throttled",
+        "The region's traffic switch refused requests at its reserved concurrency (a flood of its public URL?)",
+        health_signal=False,
+    ),
 )
 
 HEALTH_SIGNAL_ALARMS: tuple[AlarmSpec, ...] = tuple(alarm for alarm in ALARMS if alarm.health_signal)

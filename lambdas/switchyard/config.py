@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
 # The commercial partition only: every ARN Switchyard computes is arn:aws:...
-REGION_PATTERN = r"^(af|ap|ca|eu|il|me|mx|sa|us)-[a-z]+-\d$"
+REGION_PATTERN = r"^(af|ap|ca|eu|il|me|mx|sa|us)-[a-z]+-[0-9]$"  # ASCII: \d would match any Unicode digit
 ENV_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,15}$"
 CERTIFICATE_ARN_PATTERN = (
     r"arn:aws:acm:{region}:{account}:certificate/[0-9a-f]{{8}}(-[0-9a-f]{{4}}){{3}}-[0-9a-f]{{12}}"
@@ -336,6 +336,46 @@ class Backup(_Strict):
         return self
 
 
+# The traffic switch's reserved concurrency is sized for Route 53's checkers (docs/architecture.md,
+# "Traffic switch"). AWS does not publish how many checkers check one endpoint (8 checker regions
+# by default; third-party material says about 15 checkers): sized for twice that, pessimistically.
+ROUTE53_CHECKERS_SIZED_FOR = 32
+# A checker counts an answer only when its status arrives within 2 s of connecting (Route 53
+# Developer Guide, "How Amazon Route 53 determines whether a health check is healthy").
+ROUTE53_ANSWER_SECONDS = 2
+# Reserving more takes account concurrency from the runbook's pool and only raises what a flood
+# costs; 100 is three times the largest burst the checkers can send at once.
+MAX_SWITCH_RESERVED_CONCURRENCY = 100
+
+
+def switch_concurrency_floor(health_check_interval_seconds: int) -> int:
+    """The concurrent executions the checkers need when every answer takes the full 2 s they
+    wait: ``ROUTE53_CHECKERS_SIZED_FOR`` requests per interval, each busy for 2 s (rounded up)."""
+    busy = ROUTE53_CHECKERS_SIZED_FOR * ROUTE53_ANSWER_SECONDS
+    return -(-busy // health_check_interval_seconds)
+
+
+class TrafficSwitch(_Strict):
+    """The traffic switch's public function URL (Route 53's checkers cannot sign requests)."""
+
+    reserved_concurrency: int = Field(
+        default=20,
+        description="concurrent executions reserved for the switch: its share of the account's concurrency, and "
+        "the most a flood of its public URL can use (the rest of the region's functions never lose theirs)",
+    )
+
+    @field_validator("reserved_concurrency")
+    @classmethod
+    def _a_cap_not_a_pool(cls, value: int) -> int:
+        if not 1 <= value <= MAX_SWITCH_RESERVED_CONCURRENCY:
+            raise ValueError(
+                f"{value} is outside 1..{MAX_SWITCH_RESERVED_CONCURRENCY}: 0 would throttle every request (the "
+                f"region would read as off), and more than {MAX_SWITCH_RESERVED_CONCURRENCY} takes concurrency "
+                "from the runbook's functions and only raises what a flood of the public URL can use"
+            )
+        return value
+
+
 class Network(_Strict):
     primary_cidr: str = Field(default="10.10.0.0/16", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
     standby_cidr: str = Field(default="10.20.0.0/16", pattern=r"^\d+\.\d+\.\d+\.\d+/\d+$")
@@ -467,6 +507,7 @@ class EnvironmentConfig(_Strict):
     backup: Backup = Backup()
     network: Network = Network()
     workload: Workload = Workload()
+    traffic_switch: TrafficSwitch = TrafficSwitch()
 
     @model_validator(mode="after")
     def _images_for_the_pair(self) -> EnvironmentConfig:
@@ -494,6 +535,20 @@ class EnvironmentConfig(_Strict):
                     f"field 'dns.certificate_arns.{region}': {arn!r} is not an ACM certificate ARN of account "
                     f"{self.account} in {region} (arn:aws:acm:{region}:{self.account}:certificate/<id>)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _switch_serves_the_checkers(self) -> EnvironmentConfig:
+        """Enough reserved concurrency for Route 53's checkers at the configured interval: fewer
+        would throttle them in ordinary operation and make the active region read as off."""
+        interval = self.dns.health_check_interval_seconds
+        floor = switch_concurrency_floor(interval)
+        if self.traffic_switch.reserved_concurrency < floor:
+            raise ValueError(
+                f"field 'traffic_switch.reserved_concurrency': {self.traffic_switch.reserved_concurrency} is below "
+                f"the {floor} Route 53's checkers need at dns.health_check_interval_seconds = {interval} "
+                f"({ROUTE53_CHECKERS_SIZED_FOR} checkers, each answer up to {ROUTE53_ANSWER_SECONDS} s)"
+            )
         return self
 
     def role_of(self, region: str) -> Literal["primary", "standby"]:

@@ -250,6 +250,11 @@ HEALTH_CHECK_PURPOSES = ("load-balancer", "traffic-switch", "region")
 SIGNAL_HEALTH_CHECK = "load-balancer"  # the only check that is a health signal (others follow the switch)
 FAILOVER_BY_ROLE = {"primary": "PRIMARY", "standby": "SECONDARY"}
 
+# The tag the stacks put on each region's application ASG (its value: ``Names.asg(region)``).
+# The controller's scaling grants require it (``autoscaling:ResourceTag/<this>``), so they reach
+# only the group the stack made and tagged, not any group that happens to reuse the name.
+APP_TIER_TAG = "switchyard:app-tier"
+
 # Route 53's verdict on a region's load balancer, readable through DNS (the data plane)
 # when Route 53's API in us-east-1 is not: per region, a pair of failover A records on
 # ``Names.verdict_record(region)``. PRIMARY carries the region's SIGNAL_HEALTH_CHECK and

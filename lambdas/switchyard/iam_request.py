@@ -8,6 +8,13 @@ It is pure and cheap: a few dictionary lookups and string formats, no I/O, and i
 changes the parameters. ARN shapes are the ones ``switchyard.contract.Names`` gives the
 resources Switchyard deploys (a unit test ties the two together).
 
+Condition keys are modelled as AWS fills them from the request's parameters: a key in
+``context`` carries the values the parameters give it; a key in ``absent`` is one the
+describer knows this request does not carry (its parameter is not set), so an
+``...IfExists`` condition on it holds; any other key is unknown and never guessed.
+Resource tags (``aws:ResourceTag/...``) come from the resource, not the request: the policy
+check adds them from the synthesized templates (drill.policy_check).
+
 Where an operation is authorized only on ``*`` (Describe*/List* of most services, metric
 reads), the resource is ``*``. An operation this module does not know addresses ``*``
 too: a policy must then grant it on ``*``, so an unknown call is never over-allowed.
@@ -15,6 +22,7 @@ too: a policy must then grant it on ``*``, so an unknown call is never over-allo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +35,14 @@ ROUTE53_RECORD_NAMES = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
 ROUTE53_RECORD_TYPES = "route53:ChangeResourceRecordSetsRecordTypes"
 ROUTE53_ACTIONS = "route53:ChangeResourceRecordSetsActions"
 REQUESTED_REGION = "aws:RequestedRegion"
+DYNAMODB_ATTRIBUTES = "dynamodb:Attributes"
+DYNAMODB_RETURN_VALUES = "dynamodb:ReturnValues"
+# UpdateAutoScalingGroup's size keys, from its MinSize/MaxSize parameters (Service Authorization
+# Reference, "Actions, resources, and condition keys for Amazon EC2 Auto Scaling").
+AUTOSCALING_SIZE_KEYS = {"autoscaling:MinSize": "MinSize", "autoscaling:MaxSize": "MaxSize"}
+# DynamoDB writes always carry ReturnValues, NONE unless set (DynamoDB Developer Guide, "Using
+# IAM policy conditions for fine-grained access control").
+RETURNS_VALUES = ("PutItem", "UpdateItem", "DeleteItem")
 
 # boto3 service name -> IAM service prefix, where they differ.
 IAM_PREFIX = {
@@ -60,6 +76,7 @@ class IamRequest:
     action: str
     resources: tuple[str, ...]
     context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    absent: frozenset[str] = frozenset()  # condition keys this request is known not to carry
 
 
 def iam_action(service: str, operation: str) -> str:
@@ -79,13 +96,30 @@ def describe_request(
     describe = _DESCRIBERS.get(service)
     resources = describe(operation, params, arns) if describe else ()
     context: dict[str, tuple[str, ...]] = {REQUESTED_REGION: (region,)}
+    absent: set[str] = set()
     if service == "dynamodb":
         keys = _dynamodb_leading_keys(operation, params)
         if keys is not None:
             context[LEADING_KEYS] = keys
+        if operation in RETURNS_VALUES:
+            context[DYNAMODB_RETURN_VALUES] = (str(params.get("ReturnValues", "NONE")),)
+        attributes = _dynamodb_update_attributes(params) if operation == "UpdateItem" else None
+        if attributes is not None:
+            context[DYNAMODB_ATTRIBUTES] = attributes
     if service == "route53" and operation == "ChangeResourceRecordSets":
         context.update(_route53_change_context(params))
-    return IamRequest(iam_action(service, operation), resources or (ANY_RESOURCE,), context)
+    if service == "autoscaling" and operation == "UpdateAutoScalingGroup":
+        for key, parameter in AUTOSCALING_SIZE_KEYS.items():
+            if parameter in params:
+                context[key] = (str(params[parameter]),)
+            else:
+                absent.add(key)
+    return IamRequest(iam_action(service, operation), resources or (ANY_RESOURCE,), context, frozenset(absent))
+
+
+def auto_scaling_group_arn(region: str, account: str, name: str) -> str:
+    """An ASG addressed by name: its ARN's generated group id is unknown, so ``*``."""
+    return f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{name}"
 
 
 @dataclass(frozen=True)
@@ -102,9 +136,7 @@ class _Arns:
         return name if name.startswith("arn:") else self.regional("dynamodb", f"table/{name}")
 
     def asg(self, name: str) -> str:
-        if name.startswith("arn:"):
-            return name
-        return self.regional("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{name}")
+        return name if name.startswith("arn:") else auto_scaling_group_arn(self.region, self.account, name)
 
     def rds(self, kind: str, identifier: str) -> str:
         return identifier if identifier.startswith("arn:") else self.regional("rds", f"{kind}:{identifier}")
@@ -156,6 +188,31 @@ def _dynamodb_leading_keys(operation: str, params: Mapping[str, Any]) -> tuple[s
             return None  # another key schema: unknown, never guessed
         keys.append(str(value["S"]))
     return tuple(dict.fromkeys(keys))
+
+
+# Expression grammar (DynamoDB Developer Guide, "Expressions"): a top-level attribute is a bare
+# name or a ``#placeholder`` that does not follow a ``.`` (a nested path element) and is not a
+# function call; ``:values``, keywords and functions are not attributes.
+_EXPRESSION_TOKEN = re.compile(r"(?<![\w#:.\]])(#?[A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")
+_EXPRESSION_KEYWORDS = frozenset({"SET", "REMOVE", "ADD", "DELETE", "AND", "OR", "NOT", "BETWEEN", "IN"})
+
+
+def _dynamodb_update_attributes(params: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """Every top-level attribute an UpdateItem names (``dynamodb:Attributes``): its key's,
+    and those of its update and condition expressions (placeholders resolved) or of the
+    legacy AttributeUpdates/Expected maps. None when a placeholder has no name (unknown)."""
+    names: list[str] = list(params.get("Key", {}))
+    names.extend(params.get("AttributeUpdates", {}))
+    names.extend(params.get("Expected", {}))
+    substitutions = params.get("ExpressionAttributeNames", {})
+    for expression in (params.get("UpdateExpression"), params.get("ConditionExpression")):
+        for token in _EXPRESSION_TOKEN.findall(str(expression or "")):
+            if token.upper() in _EXPRESSION_KEYWORDS:
+                continue
+            if token.startswith("#") and token not in substitutions:
+                return None
+            names.append(str(substitutions[token]) if token.startswith("#") else token)
+    return tuple(dict.fromkeys(names))
 
 
 def _autoscaling(operation: str, params: Mapping[str, Any], arns: _Arns) -> tuple[str, ...]:

@@ -3,7 +3,8 @@
 Shape (docs/architecture.md): ``{"request", "execution", "epoch", "results"}`` plus an
 optional ``approval`` an operator adds when a failover needs one (replication lag above
 the RPO budget or unknown, or manual mode). Additive to switchyard.model: RunbookInput
-is reused unchanged. Unknown fields are rejected so a typo never passes silently.
+is reused unchanged. Unknown fields are rejected so a typo never passes silently, and
+every field is strict (switchyard.model: Count, Timestamp, Identity, FreeText).
 
 Whether an approval holds (four eyes, age, accepted lag) is one pure rule here,
 :func:`approval_problems`, which the promote step enforces and the CLI checks early.
@@ -11,19 +12,38 @@ Whether an approval holds (four eyes, age, accepted lag) is one pure rule here,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from switchyard.model import Action, RunbookInput, StepResult
-
-NOTE_MAX_LENGTH = 500
-# A Step Functions execution ARN, ``arn:<partition>:states:<region>:<account>:execution:
-# <state machine>:<execution name>``, the name with the service's character rules (1-80).
-EXECUTION_ARN_PATTERN = (
-    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}"
-    r":[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$"
+from switchyard.model import (
+    EXECUTION_NAME_PATTERN,
+    Action,
+    Count,
+    FreeText,
+    Identity,
+    RunbookInput,
+    Seconds,
+    StepResult,
+    Timestamp,
+    refuse_oversized,
 )
+
+# A Step Functions execution ARN, ``arn:<partition>:states:<region>:<account>:execution:
+# <state machine>:<execution name>``. The state machine is Switchyard's (its names keep to
+# switchyard.model.EXECUTION_NAME_PATTERN); the execution may have been named by a person
+# (runbooks/README.md starts one with the AWS CLI), so its name is what StartExecution
+# accepts (no whitespace, brackets, wildcards, ``"#%\\^|~`$&,;:/`` or control characters;
+# StartExecution API reference, ``name``) in ASCII only: letters, digits and ``!'()+.=@_-``.
+_STATE_MACHINE_NAME = EXECUTION_NAME_PATTERN.strip("^$")
+_EXECUTION_NAME = r"[A-Za-z0-9!'()+.=@_-]{1,80}"
+EXECUTION_ARN_PATTERN = (
+    rf"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{{12}}:execution:{_STATE_MACHINE_NAME}:{_EXECUTION_NAME}$"
+)
+# The whole state document travels as a Step Functions payload, whose quota is 256 KiB
+# (Step Functions service quotas, "Maximum input or output size for a task, state, or
+# execution"); a document past it cannot have come from the state machine.
+MAX_STATE_DOCUMENT_BYTES = 256 * 1024
 # An approval stamped further in the future than this is refused: a forged future time
 # would otherwise stretch how long it holds.
 MAX_CLOCK_SKEW_SECONDS = 60
@@ -39,12 +59,12 @@ class Approval(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    approved_by: str = Field(min_length=1, max_length=128)
-    approved_at: datetime
-    note: str = Field(min_length=3, max_length=NOTE_MAX_LENGTH, description="what the approver accepts, and why")
+    approved_by: Identity
+    approved_at: Timestamp
+    note: FreeText = Field(description="what the approver accepts, and why")
     # Required, so an approval always says what it accepted (the state machine's
     # IsApprovalWellFormed checks it is a number or null, and AcceptApproval forwards it).
-    accepted_lag_seconds: float | None = Field(ge=0, allow_inf_nan=False)
+    accepted_lag_seconds: Seconds | None = Field(ge=0)
 
 
 def person_of(identity: str) -> str:
@@ -106,8 +126,7 @@ def approval_problems(
             f"the approver {approval.approved_by!r} is the requester {request.requested_by!r}: "
             f"a {'data-losing ' if data_losing else ''}{request.action} needs a second person's approval"
         )
-    approved_at = approval.approved_at if approval.approved_at.tzinfo else approval.approved_at.replace(tzinfo=UTC)
-    age = (now - approved_at).total_seconds()
+    age = (now - approval.approved_at).total_seconds()  # approved_at is zone-aware (Timestamp)
     if age > max_age_seconds:
         problems.append(f"the approval is {age:.0f}s old, older than the {max_age_seconds}s an approval holds")
     elif age < -MAX_CLOCK_SKEW_SECONDS:
@@ -138,9 +157,17 @@ class RunbookState(BaseModel):
         pattern=EXECUTION_ARN_PATTERN,
         description="the Step Functions execution ARN ($$.Execution.Id): the lock's holder",
     )
-    epoch: int | None = Field(default=None, ge=0)
+    epoch: Count | None = Field(default=None, ge=0)
     results: dict[str, StepResult] = Field(default_factory=dict)
     approval: Approval | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_oversized(cls, data: object) -> object:
+        # named as a whole-model check names its field (switchyard.config._describe)
+        return refuse_oversized(
+            data, limit=MAX_STATE_DOCUMENT_BYTES, what="field 'document': the runbook state document"
+        )
 
     def result(self, step: str) -> StepResult | None:
         return self.results.get(step)

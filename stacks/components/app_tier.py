@@ -28,7 +28,7 @@ from stacks.components.placeholder_app import placeholder_commands, placeholder_
 from stacks.shared.policy import Permission, acknowledge, grant
 from stacks.shared.scope import RegionScope
 from switchyard.config import Capacity, Workload, user_data_script
-from switchyard.contract import APP_HTTP_PORT, APP_HTTPS_PORT
+from switchyard.contract import APP_HTTP_PORT, APP_HTTPS_PORT, APP_TIER_TAG
 from switchyard.model import Role
 
 # Route 53's HTTPS checks need TLS 1.2 or older; this policy offers TLS 1.3 and 1.2 only.
@@ -157,6 +157,8 @@ class AppTier(Construct):
             notifications=[autoscaling.NotificationConfiguration(topic=region.topic)],
             group_metrics=[autoscaling.GroupMetrics.all()],  # the dashboard's capacity vs target
         )
+        # the controller's scaling grants require this tag on the group (stacks.shared.grants)
+        cdk.Tags.of(self.group).add(APP_TIER_TAG, region.names.asg(region.region), apply_to_launched_instances=False)
         self.load_balancer.add_redirect(source_port=APP_HTTP_PORT, target_port=APP_HTTPS_PORT, open=False)
         listener = self.load_balancer.add_listener(
             "Https",

@@ -6,7 +6,8 @@ signals about this region (its health-signal alarms from the catalogue, Route 53
 its load balancer, and the verdict of every monitor that evaluates it, with the hysteresis
 counts against their thresholds); replication (the database's lag against the RPO budget,
 S3's replication latency and backlog); capacity against target; the runbook's executions and
-their outcomes.
+their outcomes; the traffic switch's public URL (requests, throttles, concurrency against its
+reservation: what a flood of it looks like).
 
 Every resource is addressed by its contract name or ARN (``switchyard.contract``), never by a
 reference into another stack: the alarms, the ASG and the database live in this stack, the
@@ -39,6 +40,7 @@ from switchyard.contract import (
     MONITOR_VERDICT_VALUES,
     REPLICA_LAG_NAMESPACE,
     SIGNAL_HEALTH_CHECK,
+    TRAFFIC_SWITCH,
     monitor_metric_dimensions,
 )
 from switchyard.model import Decision
@@ -128,6 +130,7 @@ class RegionDashboard(Construct):
         )
         self.dashboard.add_widgets(self._database_lag(), *self._s3_replication())
         self.dashboard.add_widgets(self._capacity(), self._runbook_outcomes(), self._runbook_history())
+        self.dashboard.add_widgets(self._traffic_switch())
 
     # -- who and where ---------------------------------------------------------------------
     def _header(self) -> cloudwatch.TextWidget:
@@ -328,6 +331,38 @@ class RegionDashboard(Construct):
             ],
             view=cloudwatch.GraphWidgetView.BAR,
             width=8,
+            height=HEIGHT,
+        )
+
+    def _traffic_switch(self) -> cloudwatch.GraphWidget:
+        """The switch's public URL: requests and throttles per minute (the throttle alarm's metric),
+        and its concurrency against its reservation. Not a decision signal: a flood shows here and
+        in ``traffic-switch-throttled``, never in the monitor's verdict."""
+        names, here = self._region.names, self._region.region
+        function_name = names.function(here, TRAFFIC_SWITCH)
+        reserved = self._region.config.traffic_switch.reserved_concurrency
+
+        def switch_metric(metric_name: str, statistic: str, label: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace="AWS/Lambda",
+                metric_name=metric_name,
+                dimensions_map={"FunctionName": function_name},
+                statistic=statistic,
+                period=MINUTE,
+                label=label,
+            )
+
+        return cloudwatch.GraphWidget(
+            title="Traffic switch (public URL): requests, throttles, concurrency vs reserved",
+            left=[
+                switch_metric("UrlRequestCount", "Sum", "URL requests per minute"),
+                switch_metric("Throttles", "Sum", "throttled per minute (alarm traffic-switch-throttled)"),
+            ],
+            right=[switch_metric("ConcurrentExecutions", "Maximum", "concurrent executions")],
+            right_annotations=[cloudwatch.HorizontalAnnotation(value=reserved, label="reserved concurrency")],
+            left_y_axis=cloudwatch.YAxisProps(min=0),
+            right_y_axis=cloudwatch.YAxisProps(min=0),
+            width=12,
             height=HEIGHT,
         )
 

@@ -106,7 +106,7 @@ class RegionalDatabase(Construct):
                     period=period,
                 )
             )
-        self._acknowledge_common()
+        self._acknowledge_common(aurora_primary=aurora and primary)
 
     # -- engines and roles ---------------------------------------------------------------
     def _credentials(self) -> rds.Credentials:
@@ -266,13 +266,14 @@ class RegionalDatabase(Construct):
         return ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
     # -- cdk-nag --------------------------------------------------------------------------
-    def _acknowledge_common(self) -> None:
-        acknowledge(
-            self,
-            "AwsSolutions-RDS11",
-            "The database listens on PostgreSQL's default port inside isolated subnets, reachable "
-            "only from the application tier's security group; a non-standard port adds no protection.",
-        )
+    def _acknowledge_common(self, *, aurora_primary: bool) -> None:
+        if not aurora_primary:  # the Aurora L2 cluster leaves the port to the engine: no finding there
+            acknowledge(
+                self,
+                "AwsSolutions-RDS11",
+                "The database listens on PostgreSQL's default port inside isolated subnets, reachable "
+                "only from the application tier's security group; a non-standard port adds no protection.",
+            )
         database = self._config.database
         if not database.multi_az:
             acknowledge(

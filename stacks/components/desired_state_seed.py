@@ -60,7 +60,7 @@ class DesiredStateSeed(Construct):
 
 
 def acknowledge_custom_resource_provider(scope: Construct) -> None:
-    """The two findings of the CDK's AwsCustomResource provider, one function per stack (a
+    """The findings of the CDK's AwsCustomResource provider, one function per stack (a
     sibling of ``scope``, created with the first AwsCustomResource), with their reasons."""
     provider = cdk.Stack.of(scope).node.find_child(PROVIDER_ID)
     acknowledge(
@@ -68,8 +68,7 @@ def acknowledge_custom_resource_provider(scope: Construct) -> None:
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
         "The CDK's AwsCustomResource provider runs with AWSLambdaBasicExecutionRole (its own log writes only).",
     )
-    acknowledge(
-        provider,
-        "AwsSolutions-L1",
-        "The CDK's AwsCustomResource provider pins its own Node.js runtime; it runs once, at deploy time.",
-    )
+    deploy_time_only = "The CDK's AwsCustomResource provider runs only while CloudFormation deploys this stack"
+    acknowledge(provider, "Serverless-LambdaDLQ", f"{deploy_time_only}; CloudFormation reports a failed call.")
+    acknowledge(provider, "Serverless-LambdaDefaultMemorySize", f"{deploy_time_only}; its size is the CDK's choice.")
+    acknowledge(provider, "Serverless-LambdaTracing", f"{deploy_time_only}; CloudFormation events trace it.")

@@ -30,8 +30,27 @@ class StateTable(Construct):
     - the mode is fixed at creation and the table must be empty then: the seed writes the
       desired state only after the table exists (``DesiredStateSeed`` depends on it).
 
-    Encrypted with the AWS-managed DynamoDB key: a customer-managed key would need the
-    standby replica's key ARN, which is random and so not derivable from configuration.
+    Encrypted with the AWS-managed DynamoDB key (``aws/dynamodb``), on purpose. A global table
+    can take a customer-managed key per replica (each replica's own key in its region:
+    ``TableEncryptionV2.customer_managed_key(table_key, replica_key_arns={region: key ARN})``;
+    DynamoDB Developer Guide, "Encryption at rest" and the global tables' "encryption" notes);
+    the MRSC documentation names no restriction on it, which we have not verified against a
+    deployment. It is not done because of what it would cost this table:
+
+    - every reader would need the key: the traffic switches (on every Route 53 health check),
+      the monitor, the reconciler, each runbook step, the operators and the runbook itself,
+      each with kms:Decrypt/kms:GenerateDataKey through DynamoDB in its region;
+    - a key disabled, scheduled for deletion or denied by a key-policy edit makes the replica
+      inaccessible, so both traffic switches answer 503 and the controller can neither read
+      nor change the desired state: a key-management mistake becomes an outage of BOTH regions
+      (Principle 3's static stability), with no data-plane way out;
+    - the standby replica's key would be addressed by a generated key ARN that the configuration
+      cannot derive (its alias resolves only in its own region), so the primary's stack would
+      need a value from the standby's at deploy time.
+
+    The table holds the desired state, the lock, epochs and audit records (no application
+    data, no secrets); the AWS-managed key still encrypts it at rest and logs its use in
+    CloudTrail. docs/security.md records the decision.
     """
 
     def __init__(

@@ -1,9 +1,12 @@
 """ControllerAlarms: the alarms about Switchyard itself (the runbook failing, the
 controller's functions erroring, the desired state unreadable, a fenced region's database
-not fenced), named and described from
+not fenced, the traffic switch throttled), named and described from
 switchyard.alarms.
 
 The health-signal alarms live beside what they watch (load balancer, ASG, database).
+The traffic switch lives in the regional stack; its throttle alarm is here, addressed by the
+switch's contract function name like every cross-stack value, because it is about
+Switchyard, not about the application's health: it notifies and is never a decision input.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ from constructs import Construct
 
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import alarm_spec
-from switchyard.contract import DATABASE_NOT_FENCED_METRIC, DESIRED_STATE_MISSING_METRIC, METRICS_NAMESPACE
+from switchyard.contract import (
+    DATABASE_NOT_FENCED_METRIC,
+    DESIRED_STATE_MISSING_METRIC,
+    METRICS_NAMESPACE,
+    TRAFFIC_SWITCH,
+)
 
 PERIOD = Duration.minutes(1)
 METRICS_PER_ALARM = 10  # CloudWatch's limit for a metric-math alarm
@@ -53,8 +61,8 @@ def any_occurrence(
 
 
 class ControllerAlarms(Construct):
-    """``runbook-failed``, ``controller-errors``, ``desired-state-missing`` and
-    ``database-not-fenced`` of one region,
+    """``runbook-failed``, ``controller-errors``, ``desired-state-missing``,
+    ``database-not-fenced`` and ``traffic-switch-throttled`` of one region,
     notifying the region's topic."""
 
     def __init__(
@@ -88,6 +96,9 @@ class ControllerAlarms(Construct):
         self.database_not_fenced = self._catalogue_alarm(
             "DatabaseNotFenced", "database-not-fenced", self._regional_count(DATABASE_NOT_FENCED_METRIC)
         )
+        self.traffic_switch_throttled = self._catalogue_alarm(
+            "TrafficSwitchThrottled", "traffic-switch-throttled", self._switch_throttles()
+        )
 
     def _regional_count(self, metric_name: str) -> cloudwatch.Metric:
         """A count the controller emits with the one dimension ``Region`` (count_in_region)."""
@@ -95,6 +106,18 @@ class ControllerAlarms(Construct):
             namespace=METRICS_NAMESPACE,
             metric_name=metric_name,
             dimensions_map={"Region": self._region.region},
+            statistic="Sum",
+            period=PERIOD,
+        )
+
+    def _switch_throttles(self) -> cloudwatch.Metric:
+        """Requests Lambda refused at the switch's reserved concurrency (HTTP 429 to the caller,
+        a Route 53 checker's included): Route 53's checkers alone never need that many, so one
+        throttled request in a minute means someone else is calling the public URL."""
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name="Throttles",
+            dimensions_map={"FunctionName": self._region.names.function(self._region.region, TRAFFIC_SWITCH)},
             statistic="Sum",
             period=PERIOD,
         )

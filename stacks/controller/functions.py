@@ -16,8 +16,13 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from stacks.shared.function import SwitchyardFunction
-from stacks.shared.grants import Grants
-from stacks.shared.policy import Permission
+from stacks.shared.grants import (
+    LOCK_RELEASE_ATTRIBUTES,
+    LOST_WRITES_SNAPSHOT_ATTRIBUTES,
+    UPDATE_ITEM,
+    Grants,
+)
+from stacks.shared.policy import Permission, acknowledge
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.contract import (
@@ -73,6 +78,10 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
     grants = Grants(region)
     table = grants.read_table()
     database = grants.describe_database
+    # the old primary's snapshot recorded once into the lost-writes record (reconciler, fence, rejoin)
+    lost_writes_snapshot = grants.write_items(
+        LOST_WRITES_ITEM, actions=UPDATE_ITEM, attributes=LOST_WRITES_SNAPSHOT_ATTRIBUTES
+    )
     rows: dict[str, tuple[Permission, ...]] = {
         # evaluates the other region's health; in automatic mode starts this region's runbook
         MONITOR: (
@@ -86,6 +95,7 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             grants.describe_alarms(HEALTH_SIGNAL_ALARMS, regions=region.pair),
             grants.health_check_status,
             grants.start_runbook(),
+            grants.use_runbook_key(),  # the runbook is encrypted with the region's key
             *grants.publish,
         ),
         # constant work: its region's heartbeat, capacity for the desired state, warm step functions
@@ -93,13 +103,13 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
         RECONCILER: (
             table,
             grants.write_own_heartbeat(),
-            grants.scale(region.region, below_minimum=True),
+            *grants.scale(region.region, below_minimum=True),
             grants.describe_compute,
             *grants.read_launch_image(),  # reported every run, never changed
             *database,
             *grants.snapshot_database(region.region),
             *grants.fence_database(region.region),
-            grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
+            lost_writes_snapshot,
             # every run, a warm-up of each runbook step function of this region (asynchronous invoke)
             grants.warm_step_functions(),
         ),
@@ -125,17 +135,17 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
         "fence": (
             grants.read_table(both_regions=True),
             grants.write_items(DESIRED_STATE_ITEM, both_regions=True),
-            grants.scale(region.other_region, below_minimum=True),
+            *grants.scale(region.other_region, below_minimum=True),
             grants.describe_compute,
             *database,
             *grants.snapshot_database(region.other_region),
             *grants.fence_database(region.other_region),
-            grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
+            lost_writes_snapshot,
         ),
         # the promotion record of the epoch (claimed before the call, so it is sent at most once)
         # and the lost-writes record of a data-losing failover, written before the promotion
         "promote": (grants.promote_database, *database, table, grants.write_items(PROMOTION_ITEM, LOST_WRITES_ITEM)),
-        "scale_up": (grants.scale(region.region), grants.describe_compute),
+        "scale_up": (*grants.scale(region.region), grants.describe_compute),
         # the deadline counts from the promotion record's issued_at
         "wait_ready": (table, *database, grants.describe_compute, *grants.read_launch_image()),
         # the data-plane flip here and (best-effort) in the old replica; the record edit is the fallback
@@ -145,7 +155,7 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             *grants.edit_failover_record,
         ),
         "verify": (table, *database, grants.describe_compute, *grants.read_launch_image()),
-        "release": (table, grants.write_items(LOCK_ITEM, actions=("dynamodb:UpdateItem",))),
+        "release": (table, grants.write_items(LOCK_ITEM, actions=UPDATE_ITEM, attributes=LOCK_RELEASE_ATTRIBUTES)),
         "record": (table, grants.write_items(AUDIT_ITEM), *grants.publish),
         # prepare-failback: this region's old primary rebuilt as a replica of the other region's
         # writer (RDS) or checked rejoined (Aurora); the snapshot it took goes into the lost-writes record
@@ -153,7 +163,7 @@ def controller_permissions(region: RegionScope, purpose: str) -> tuple[Permissio
             table,
             *database,
             *grants.rebuild_database(),
-            grants.write_items(LOST_WRITES_ITEM, actions=("dynamodb:UpdateItem",)),
+            lost_writes_snapshot,
         ),
     }
     if purpose not in rows:
@@ -180,6 +190,12 @@ class ControllerFunctions(Construct):
                 # Step Functions invokes a step synchronously; only the reconciler's warm-ups are
                 # asynchronous: one that fails or waits behind a throttle is dropped, not retried
                 built.function.configure_async_invoke(retry_attempts=0, max_event_age=Duration.seconds(60))
+                acknowledge(
+                    built.function,
+                    "Serverless-LambdaAsyncFailureDestination",
+                    "Only the reconciler's warm-up pings invoke a step asynchronously; a failed or throttled "
+                    "warm-up is meant to be dropped (retry_attempts=0), there is nothing to deliver on failure.",
+                )
             self.by_purpose[purpose] = built.function
 
     @property

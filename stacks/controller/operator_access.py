@@ -16,7 +16,12 @@ from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.shared.grants import Grants
+from stacks.shared.grants import (
+    LOCK_RELEASE_ATTRIBUTES,
+    LOST_WRITES_ACKNOWLEDGE_ATTRIBUTES,
+    UPDATE_ITEM,
+    Grants,
+)
 from stacks.shared.policy import Permission, grant
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import ALARMS
@@ -51,6 +56,7 @@ def operator_permissions(region: RegionScope) -> tuple[Permission, ...]:
         Permission(actions=("states:DescribeStateMachine", "states:ListExecutions"), resources=(machine,)),
         with_mfa(Permission(actions=("states:StartExecution",), resources=(machine,))),
         grants.describe("states:ListStateMachines"),  # the Step Functions console's list
+        grants.use_runbook_key(),  # the runbook's definition and executions are encrypted with the region's key
         Permission(
             actions=(
                 "states:DescribeExecution",
@@ -64,6 +70,11 @@ def operator_permissions(region: RegionScope) -> tuple[Permission, ...]:
             Permission(actions=("states:StopExecution",), resources=(executions,), wildcard_reason=executions_reason)
         ),
         with_mfa(
+            # The Service Authorization Reference lists no resource type and no condition key for
+            # SendTaskSuccess/Failure/Heartbeat ("Actions, resources, and condition keys for AWS
+            # Step Functions", docs.aws.amazon.com/service-authorization/latest/reference/
+            # list_awsstepfunctions.html): '*' is the only resource, and the task token, which only
+            # a waiting execution of this runbook hands out, is what names the approval.
             Permission(
                 actions=("states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"),
                 resources=("*",),
@@ -74,9 +85,17 @@ def operator_permissions(region: RegionScope) -> tuple[Permission, ...]:
             actions=("dynamodb:GetItem", "dynamodb:Query"),
             resources=tuple(names.state_table_arn(other) for other in region.pair),
         ),
-        with_mfa(grants.write_items(LOCK_ITEM, both_regions=True, actions=("dynamodb:UpdateItem",))),
-        # acknowledge a data-losing failover's lost writes (switchyard acknowledge-lost-writes)
-        with_mfa(grants.write_items(LOST_WRITES_ITEM, both_regions=True, actions=("dynamodb:UpdateItem",))),
+        # release a lock a failed execution kept (switchyard unlock): only the release's attributes
+        with_mfa(
+            grants.write_items(LOCK_ITEM, both_regions=True, actions=UPDATE_ITEM, attributes=LOCK_RELEASE_ATTRIBUTES)
+        ),
+        # acknowledge a data-losing failover's lost writes (switchyard acknowledge-lost-writes): only
+        # the acknowledgement's attributes, never the record's snapshot or what it says was lost
+        with_mfa(
+            grants.write_items(
+                LOST_WRITES_ITEM, both_regions=True, actions=UPDATE_ITEM, attributes=LOST_WRITES_ACKNOWLEDGE_ATTRIBUTES
+            )
+        ),
         grants.describe_alarms(ALARMS, regions=region.pair),
         *grants.describe_database,
         grants.describe_compute,

@@ -1,5 +1,12 @@
 """RunbookStateMachine: the failover runbook (``runbook.asl.json`` beside this module) as a Step
-Functions state machine whose role can call only what the definition calls."""
+Functions state machine whose role can call only what the definition calls.
+
+The definition and every execution's history (which carries the approval's task token and
+the operators' input) are encrypted with the region's customer-managed key, not the AWS-owned
+key: only principals the key lets in can read them, and every use is in CloudTrail. Who needs
+the key: the state machine's role (below), the monitor and the operators
+(``Grants.use_runbook_key``), and vended-log delivery of the execution logs.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.controller.runbook_definition import RUNBOOK_DEFINITION
+from stacks.shared.encryption import allow_vended_log_delivery, state_machine_key_use, vended_log_data_key
 from stacks.shared.logs import encrypted_log_group
 from stacks.shared.policy import Permission, grant, key_use
 from stacks.shared.scope import RegionScope
@@ -24,6 +32,9 @@ from switchyard.contract import STEP_NAMES
 # Used when the definition states no TimeoutSeconds of its own: covers the human approval
 # pause of a data-losing failover; no execution holds the lock longer.
 RUNBOOK_TIMEOUT = Duration.hours(2)
+# How long Step Functions reuses a data key before asking KMS again (60-900 s; API Reference,
+# EncryptionConfiguration.kmsDataKeyReusePeriodSeconds): the default 300 s.
+DATA_KEY_REUSE = Duration.minutes(5)
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 LAMBDA_INTEGRATIONS = ("arn:aws:states:::lambda:invoke", "arn:aws:states:::lambda:invoke.waitForTaskToken")
 SNS_INTEGRATIONS = ("arn:aws:states:::sns:publish", "arn:aws:states:::sns:publish.waitForTaskToken")
@@ -115,8 +126,11 @@ class RunbookStateMachine(Construct):
                 key_arn=region.key.key_arn,
                 table_arn=names.state_table_arn(region.region),
                 region=region.region,
+                account=region.config.account,
+                state_machine_arn=names.state_machine_arn(region.region),
             ),
         )
+        allow_vended_log_delivery(region.key, region=region.region)
         self.log_group = encrypted_log_group(
             self, "Logs", name=names.state_machine_log_group(region.region), key=region.key
         )
@@ -131,6 +145,17 @@ class RunbookStateMachine(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
             tracing_enabled=True,
         )
+        # Set on the resource rather than through ``encryption_configuration``: CDK would also add
+        # a key policy statement for delivery.logs.amazonaws.com without any confused-deputy
+        # condition; the same permissions are granted above, with conditions. The key ARN, not
+        # the alias: the IAM conditions above and the key policy name the key itself.
+        cfn = self.state_machine.node.default_child
+        assert isinstance(cfn, sfn.CfnStateMachine)
+        cfn.encryption_configuration = sfn.CfnStateMachine.EncryptionConfigurationProperty(
+            type="CUSTOMER_MANAGED_KMS_KEY",
+            kms_key_id=region.key.key_arn,
+            kms_data_key_reuse_period_seconds=int(DATA_KEY_REUSE.to_seconds()),
+        )
 
     @staticmethod
     def _permissions(
@@ -141,6 +166,8 @@ class RunbookStateMachine(Construct):
         key_arn: str,
         table_arn: str,
         region: str,
+        account: str,
+        state_machine_arn: str,
     ) -> list[Permission]:
         """What the definition's tasks call, and nothing else; an integration this
         construct cannot scope fails the synth."""
@@ -160,6 +187,10 @@ class RunbookStateMachine(Construct):
         if dynamodb_actions:
             permissions.append(Permission(actions=tuple(sorted(dynamodb_actions)), resources=(table_arn,)))
         permissions.append(key_use(key_arn, region=region, services=services))
+        # its own definition and execution data (the role Step Functions runs the execution as),
+        # and the data key of the execution logs it hands to vended-log delivery
+        permissions.append(state_machine_key_use(key_arn, state_machine_arn=state_machine_arn, via_region=None))
+        permissions.append(vended_log_data_key(key_arn, region=region, account=account))
         return permissions
 
     @property

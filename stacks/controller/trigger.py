@@ -15,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from stacks.shared.policy import acknowledge
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
@@ -110,4 +111,11 @@ class AutomaticTrigger(Construct):
                 [names.alarm_arn(other_region, alarm.key) for alarm in HEALTH_SIGNAL_ALARMS]
             ),
             targets=[invoke(monitor)],
+        )
+        acknowledge(
+            self,
+            "Serverless-EventBusDLQ",
+            "A lost trigger costs at most one schedule period: the monitor evaluates and the reconciler "
+            "converges on a fixed schedule whether or not an event arrives, and each run re-reads every "
+            "alarm and the state table; a queue of stale triggers would add nothing to act on.",
         )

@@ -10,17 +10,44 @@ operator access), so a function and its IAM read together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from stacks.shared.encryption import state_machine_key_use
 from stacks.shared.policy import Permission, key_use
 from stacks.shared.scope import RegionScope
 from switchyard.alarms import AlarmSpec
-from switchyard.contract import AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX, STEP_NAMES, Names
+from switchyard.contract import (
+    APP_TIER_TAG,
+    AURORA_UNPLANNED_FAILOVER_SNAPSHOT_PREFIX,
+    STATE_TABLE_KEY,
+    STEP_NAMES,
+    Names,
+)
 
 DESCRIBE_ONLY_ON_STAR = "describe/list calls that AWS authorizes only on '*'; they change nothing"
 TABLE_READ = ("dynamodb:GetItem",)
 PUT_ITEM = ("dynamodb:PutItem",)  # every write but the lock release is a (conditional) PutItem
+UPDATE_ITEM = ("dynamodb:UpdateItem",)
+
+# The top-level attributes each UpdateItem of switchyard.adapters.state names (in its update
+# and condition expressions), for ``dynamodb:Attributes``. DynamoDB requires the key attribute
+# in the list too ("If you use dynamodb:Attributes, you must specify the names of all of the
+# primary key and index key attributes": DynamoDB Developer Guide, "Using IAM policy
+# conditions for fine-grained access control", docs.aws.amazon.com/amazondynamodb/latest/
+# developerguide/specifying-conditions.html). tests/drill/test_policy_check.py runs each
+# adapter call against these grants, so a new attribute in an adapter fails there first.
+LOCK_RELEASE_ATTRIBUTES = (STATE_TABLE_KEY, "held", "holder", "released_at")  # release_lock
+LOST_WRITES_SNAPSHOT_ATTRIBUTES = (STATE_TABLE_KEY, "snapshot", "snapshot_at")  # record_lost_writes_snapshot
+LOST_WRITES_ACKNOWLEDGE_ATTRIBUTES = (  # acknowledge_lost_writes
+    STATE_TABLE_KEY,
+    "acknowledged_by",
+    "acknowledged_at",
+    "note",
+)
+# The record types of the failover records the record edit upserts (stacks.components.failover_record).
+FAILOVER_RECORD_TYPES = ("A",)
 
 
 @dataclass(frozen=True)
@@ -46,15 +73,32 @@ class Grants:
             resources=tuple(self._names.state_table_arn(region) for region in self._regions(both=both_regions)),
         )
 
-    def write_items(self, *items: str, both_regions: bool = False, actions: Iterable[str] = PUT_ITEM) -> Permission:
+    def write_items(
+        self,
+        *items: str,
+        both_regions: bool = False,
+        actions: Iterable[str] = PUT_ITEM,
+        attributes: Iterable[str] | None = None,
+    ) -> Permission:
         """Writes to the state table, only to the item kinds ``items`` (``desired``,
-        ``lock``, ``monitor``, ``audit``, ``heartbeat``: switchyard.contract's item names)."""
+        ``lock``, ``monitor``, ``audit``, ``heartbeat``: switchyard.contract's item names).
+
+        ``attributes`` (UpdateItem only) also limits the write to those top-level attributes
+        (``dynamodb:Attributes``) and asks for no returned values (``dynamodb:ReturnValues``
+        NONE: an UpdateItem always carries it, NONE unless set, and ALL_OLD/ALL_NEW would read
+        attributes outside the list). Same guide as LOCK_RELEASE_ATTRIBUTES."""
         keys = [self._names.item_key_pattern(item) for item in items]
         operator = "ForAllValues:StringLike" if any("*" in key for key in keys) else "ForAllValues:StringEquals"
+        conditions: dict[str, dict[str, Any]] = {operator: {"dynamodb:LeadingKeys": keys}}
+        if attributes is not None:
+            if tuple(actions) != UPDATE_ITEM:
+                raise ValueError(f"attributes limit UpdateItem only (PutItem replaces every attribute), not {actions}")
+            conditions.setdefault("ForAllValues:StringEquals", {})["dynamodb:Attributes"] = list(attributes)
+            conditions["StringEquals"] = {"dynamodb:ReturnValues": "NONE"}
         return Permission(
             actions=tuple(actions),
             resources=tuple(self._names.state_table_arn(region) for region in self._regions(both=both_regions)),
-            conditions={operator: {"dynamodb:LeadingKeys": keys}},
+            conditions=conditions,
         )
 
     def write_own_heartbeat(self) -> Permission:
@@ -78,19 +122,46 @@ class Grants:
         )
 
     # -- compute ----------------------------------------------------------------------------
-    def scale(self, region: str, *, below_minimum: bool = False) -> Permission:
+    def scale(self, region: str, *, below_minimum: bool = False) -> tuple[Permission, ...]:
         """Set the ASG's desired capacity; ``below_minimum`` also lowers its MinSize (to fence
-        a tier, or to idle a former primary at the warm minimum)."""
-        actions: tuple[str, ...] = ("autoscaling:SetDesiredCapacity",)
-        if below_minimum:
-            actions = (*actions, "autoscaling:UpdateAutoScalingGroup")
-        return Permission(
-            actions=actions,
-            resources=(self._names.asg_arn(region),),
-            wildcard_reason=(
-                f"names exactly the ASG {self._names.asg(region)}; only the generated group id in its ARN is a wildcard"
-            ),
+        a tier, or to idle a former primary at the warm minimum).
+
+        Both only on the group tagged APP_TIER_TAG by its stack. UpdateAutoScalingGroup
+        (switchyard.adapters.compute sends MinSize and DesiredCapacity only) may set MinSize no
+        higher than the warm minimum and, should a request carry MaxSize, no higher than the
+        configured max. SetDesiredCapacity supports only the resource-tag keys, so its size has
+        no IAM bound (the adapter caps it at the group's max). Service Authorization Reference,
+        "Actions, resources, and condition keys for Amazon EC2 Auto Scaling"
+        (docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2autoscaling.html):
+        SetDesiredCapacity: autoscaling:ResourceTag/${TagKey}; UpdateAutoScalingGroup: also
+        autoscaling:MinSize and autoscaling:MaxSize (Numeric)."""
+        names, capacity = self._names, self.scope.config.capacity
+        group, reason = (
+            names.asg_arn(region),
+            f"names exactly the ASG {names.asg(region)}; only the generated group id in its ARN is a wildcard",
         )
+        tagged: dict[str, Mapping[str, Any]] = {
+            "StringEquals": {f"autoscaling:ResourceTag/{APP_TIER_TAG}": names.asg(region)}
+        }
+        permissions = [
+            Permission(("autoscaling:SetDesiredCapacity",), (group,), wildcard_reason=reason, conditions=tagged)
+        ]
+        if below_minimum:
+            sizes = {
+                # MinSize is required: an update that does not lower the minimum (a new launch
+                # template, other subnets...) is not this grant's business
+                "NumericLessThanEquals": {"autoscaling:MinSize": str(capacity.standby_warm_min)},
+                "NumericLessThanEqualsIfExists": {"autoscaling:MaxSize": str(capacity.max)},
+            }
+            permissions.append(
+                Permission(
+                    ("autoscaling:UpdateAutoScalingGroup",),
+                    (group,),
+                    wildcard_reason=reason,
+                    conditions={**tagged, **sizes},
+                )
+            )
+        return tuple(permissions)
 
     def describe(self, *actions: str) -> Permission:
         return Permission(actions=actions, resources=("*",), wildcard_reason=DESCRIBE_ONLY_ON_STAR)
@@ -244,7 +315,11 @@ class Grants:
     # -- DNS fallback and storage ---------------------------------------------------------------
     @property
     def edit_failover_record(self) -> tuple[Permission, ...]:
-        """The best-effort record edit, limited to the application's own record name."""
+        """The best-effort record edit (switchyard.adapters.dns): UPSERTs only, of the
+        application's own record name and the failover records' types; never a CREATE or a
+        DELETE. Route 53 Developer Guide, "Using IAM policy conditions for fine-grained access
+        control" (docs.aws.amazon.com/Route53/latest/DeveloperGuide/specifying-conditions-route53.html):
+        route53:ChangeResourceRecordSetsNormalizedRecordNames, ...RecordTypes, ...Actions."""
         zone = self._names.hosted_zone_arn
         return (
             Permission(
@@ -253,6 +328,8 @@ class Grants:
                 conditions={
                     "ForAllValues:StringEquals": {
                         "route53:ChangeResourceRecordSetsNormalizedRecordNames": [self.scope.config.dns.record_name],
+                        "route53:ChangeResourceRecordSetsRecordTypes": list(FAILOVER_RECORD_TYPES),
+                        "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
                     }
                 },
             ),
@@ -278,4 +355,14 @@ class Grants:
     def start_runbook(self) -> Permission:
         return Permission(
             actions=("states:StartExecution",), resources=(self._names.state_machine_arn(self.scope.region),)
+        )
+
+    def use_runbook_key(self) -> Permission:
+        """The region's key, for this region's runbook only and only through Step Functions:
+        whoever starts, answers, stops or reads its executions needs it, because the runbook is
+        encrypted with that key (stacks.shared.encryption.state_machine_key_use says which calls)."""
+        return state_machine_key_use(
+            self.scope.key.key_arn,
+            state_machine_arn=self._names.state_machine_arn(self.scope.region),
+            via_region=self.scope.region,
         )

@@ -66,6 +66,11 @@ def test_an_unknown_command_is_a_usage_error() -> None:
         (["failover", *GOOD[:-2], "--incident", "x" * 41, "--yes"], "incident_id"),
         (["failback", *GOOD_BY], "failback returns to the configured primary"),
         (["switchover", *GOOD_BY[:3], "US-WEST-2", *GOOD_BY[4:]], "target_region"),
+        (["switchover", *GOOD_BY[:3], "us-west-\u0662", *GOOD_BY[4:]], "target_region"),  # an Arabic-Indic 2
+        (["failover", *GOOD_BY[:5], "primary\x1b[2J down", *GOOD_BY[6:]], "control or invisible characters"),
+        (["failover", *GOOD_BY[:5], "primary \u202edown", *GOOD_BY[6:]], "control or invisible characters"),
+        (["failover", *GOOD_BY[:7], "INC\u200b42", *GOOD_BY[8:]], "incident_id"),
+        (["failover", *GOOD[:-2], "--incident", "I" * 40, "--attempt", "9" * 40, "--yes"], "execution name"),
     ],
     ids=[
         "region-outside-pair",
@@ -74,6 +79,11 @@ def test_an_unknown_command_is_a_usage_error() -> None:
         "long-incident",
         "failback-away",
         "region-case",
+        "region-unicode-digit",
+        "reason-escape-sequence",
+        "reason-bidi-override",
+        "incident-zero-width",
+        "execution-name-past-80",
     ],
 )
 def test_bad_input_is_rejected_before_any_aws_call(argv: list[str], complaint: str, aws_calls: list[str]) -> None:

@@ -24,7 +24,12 @@ def primary(dev_config: EnvironmentConfig) -> Iterator[RunbookWorld]:
         east, west = dev_config.regions.pair
         world.controller.deps(west).database.promote(west, primary_reachable=True)
         desired = DesiredState(
-            active_region=west, epoch=2, fenced_region=east, updated_by="tests", reason="failed over", updated_at="t"
+            active_region=west,
+            epoch=2,
+            fenced_region=east,
+            updated_by="tests",
+            reason="failed over",
+            updated_at="2026-01-01T00:00:00Z",
         )
         for region in dev_config.regions.pair:
             world.controller.deps(region).state.write_desired(region, desired)

@@ -156,7 +156,12 @@ def test_an_old_primary_that_still_has_its_replica_is_refused_and_pages(
     # GIVEN the primary fenced in the desired state but nothing promoted (no runbook running)
     primary = rds.config.regions.primary
     fenced = DesiredState(
-        active_region=primary, epoch=3, fenced_region=primary, updated_by="tests", reason="fenced", updated_at="now"
+        active_region=primary,
+        epoch=3,
+        fenced_region=primary,
+        updated_by="tests",
+        reason="fenced",
+        updated_at="2026-01-01T00:00:00Z",
     )
     assert rds.deps(primary).state.write_desired(primary, fenced)
 

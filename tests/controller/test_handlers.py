@@ -3,6 +3,10 @@ mutating call, and good input runs the logic through the injected deps."""
 
 from __future__ import annotations
 
+import importlib
+import json
+from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -173,6 +177,112 @@ def test_traffic_switch_rejects_events_that_are_not_url_requests(
     # GIVEN an event that is not a function URL request WHEN the switch gets it THEN 400, no read
     assert traffic_switch.handler({"hello": "world"}, lambda_context, deps=rds.deps())["statusCode"] == 400
     assert rds.call_log.snapshot() == []
+
+
+@pytest.mark.parametrize(
+    ("desired", "answer"),
+    [
+        (None, (503, {"active": False})),
+        (
+            DesiredState(active_region="us-east-1", epoch=7, updated_by="t", reason="r", updated_at=NOW),
+            (200, {"active": True}),
+        ),
+        (
+            DesiredState(active_region="us-west-2", epoch=7, updated_by="t", reason="r", updated_at=NOW),
+            (503, {"active": False}),
+        ),
+        (
+            DesiredState(
+                active_region="us-east-1",
+                epoch=7,
+                fenced_region="us-east-1",
+                updated_by="t",
+                reason="r",
+                updated_at=NOW,
+            ),
+            (503, {"active": False}),
+        ),
+    ],
+    ids=["no-desired-state", "active", "other-region-active", "fenced"],
+)
+def test_the_switch_answer_repeats_its_status_and_says_nothing_else(
+    desired: DesiredState | None, answer: tuple[int, dict[str, bool]]
+) -> None:
+    # GIVEN us-east-1's desired state WHEN its switch answers THEN the body is exactly whether it
+    # is active: no region, epoch, fence or reason for the public URL to disclose
+    assert traffic_switch.switch_answer("us-east-1", desired) == answer
+
+
+def _logged(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
+    """Each captured record as the function's log line (Powertools' JSON, appended keys included)."""
+    formatter = traffic_switch.logger.registered_formatter
+    return [json.loads(formatter.format(record)) for record in caplog.records]
+
+
+def test_the_public_body_discloses_neither_region_nor_epoch_but_the_log_keeps_them(
+    rds: Controller, lambda_context: FakeLambdaContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN the standby active at epoch 4 after a failover, the primary fenced
+    primary, standby = rds.config.regions.pair
+    flipped = DesiredState(
+        active_region=standby, epoch=4, fenced_region=primary, updated_by="run-4", reason="failover", updated_at=NOW
+    )
+    for region in (primary, standby):
+        rds.deps(region).state.write_desired(region, flipped)
+
+    # WHEN Route 53 asks each region's switch
+    responses = {
+        region: traffic_switch.handler(URL_EVENT, lambda_context, deps=rds.deps(region))
+        for region in (primary, standby)
+    }
+
+    # THEN each public body says only whether that region is active
+    assert {region: json.loads(response["body"]) for region, response in responses.items()} == {
+        primary: {"active": False},
+        standby: {"active": True},
+    }
+    # AND each answer's reasons are in the function's log, one line per answer
+    answered = [line for line in _logged(caplog) if line["message"] == "switch answered"]
+    assert [(line["status"], line["active_region"], line["epoch"], line["fenced_region"]) for line in answered] == [
+        (503, standby, 4, primary),
+        (200, standby, 4, primary),
+    ]
+
+
+@pytest.fixture
+def switch_told_to_log_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """The switch's module imported with POWERTOOLS_LOGGER_LOG_EVENT=true (Powertools reads it
+    when the handler is decorated), then imported again without it."""
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    yield importlib.reload(traffic_switch)
+    monkeypatch.delenv("POWERTOOLS_LOGGER_LOG_EVENT")
+    importlib.reload(traffic_switch)
+
+
+def test_the_log_names_a_request_by_a_truncated_summary_never_the_whole_event(
+    rds: Controller,
+    lambda_context: FakeLambdaContext,
+    caplog: pytest.LogCaptureFixture,
+    switch_told_to_log_events: ModuleType,
+) -> None:
+    # GIVEN Powertools told to log every event, and a request that carries a secret header, a
+    # query string and a huge user agent
+    event = json.loads(json.dumps(URL_EVENT))
+    event["headers"]["authorization"] = "Bearer do-not-log-me"
+    event["rawQueryString"] = "token=do-not-log-me-either"
+    event["requestContext"]["http"]["userAgent"] = "x" * 5000
+
+    # WHEN the primary's switch answers it
+    switch_told_to_log_events.handler(event, lambda_context, deps=rds.deps(rds.config.regions.primary))
+
+    # THEN its log line names the caller by address, method, path and a truncated user agent
+    [line] = [line for line in _logged(caplog) if line["message"] == "switch answered"]
+    assert (line["source_ip"], line["method"], line["path"]) == ("1.2.3.4", "GET", "/")
+    assert line["user_agent"] == "x" * traffic_switch.MAX_LOGGED_CHARS
+    # AND nothing the caller chose beyond that reached any line of the log
+    text = json.dumps(_logged(caplog))
+    assert "do-not-log-me" not in text
+    assert "x" * (traffic_switch.MAX_LOGGED_CHARS + 1) not in text
 
 
 # -- reconciler ----------------------------------------------------------------------------

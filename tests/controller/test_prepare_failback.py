@@ -174,7 +174,12 @@ def test_rds_without_a_lost_writes_record_the_old_primary_is_snapshotted_first(r
     deps = rds.deps(primary)
     deps.database.promote(standby, primary_reachable=True)
     desired = DesiredState(
-        active_region=standby, epoch=3, fenced_region=primary, updated_by="tests", reason="switched", updated_at="now"
+        active_region=standby,
+        epoch=3,
+        fenced_region=primary,
+        updated_by="tests",
+        reason="switched",
+        updated_at="2026-01-01T00:00:00Z",
     )
     for region in config.regions.pair:
         rds.deps(region).state.write_desired(region, desired)
@@ -231,7 +236,12 @@ def aurora_switched_over(aurora: Controller) -> None:
     primary, standby = config.regions.primary, config.regions.standby
     aurora.deps(standby).database.promote(standby, primary_reachable=True)
     desired = DesiredState(
-        active_region=standby, epoch=2, fenced_region=primary, updated_by="tests", reason="switched", updated_at="now"
+        active_region=standby,
+        epoch=2,
+        fenced_region=primary,
+        updated_by="tests",
+        reason="switched",
+        updated_at="2026-01-01T00:00:00Z",
     )
     for region in config.regions.pair:
         aurora.deps(region).state.write_desired(region, desired)

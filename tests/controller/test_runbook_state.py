@@ -43,6 +43,9 @@ def test_step_functions_execution_arns_are_accepted_and_are_the_holder(name: str
         execution_arn("a/b"),
         execution_arn("x" * 81),
         execution_arn(""),
+        execution_arn("failover-INC\u200b42"),  # a zero-width space
+        execution_arn("failover-INC\x0742"),  # a control character
+        execution_arn("failover-\u0406NC-42"),  # a Cyrillic look-alike
         "arn:aws:states:us-west-2:111111111111:stateMachine:switchyard-dev-us-west-2-runbook",
     ],
 )
@@ -64,17 +67,17 @@ def test_the_approval_the_state_machine_forwards_is_parsed() -> None:
     # GIVEN the approval as the state machine's AcceptApproval state shapes it (strings, and
     # the accepted lag as a number)
     approval = {
-        "approved_by": "Dana On-Call",
+        "approved_by": "assumed-role/OnCall/dana",
         "approved_at": "2026-11-24T21:30:00Z",
         "note": "accept 42s of lag",
         "accepted_lag_seconds": 42,
     }
 
-    # WHEN parsed THEN the time is a datetime, the approver any display name, the lag a number
+    # WHEN parsed THEN the time is a datetime, the approver the STS identity, the lag a number
     state = RunbookState.model_validate(document(approval=approval))
     assert state.approval is not None
     assert state.approval.approved_at.year == 2026
-    assert state.approval.approved_by == "Dana On-Call"
+    assert state.approval.approved_by == "assumed-role/OnCall/dana"
     assert state.approval.accepted_lag_seconds == 42.0
 
 

@@ -34,6 +34,7 @@ OTHER_TERMS = {
     "HealthyHostCount",
     "Errors",
     "InsufficientInstanceCapacity",
+    "Throttles",
 }
 NAME_LIKE = r"(?:Switchyard|States)\.\w+|[A-Z][a-z]+(?:[A-Z][a-z0-9]*)*"
 AWS_CLI_SERVICES = {"s3api": "s3"}

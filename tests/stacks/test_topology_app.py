@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from stacks.nag import RULE_PACKS, acknowledgements, used_acknowledgements
 from tests.stacks.topology import STACK_KINDS, Topology
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -70,23 +73,34 @@ def test_every_taggable_resource_carries_project_and_environment_tags(topology: 
     assert checked > 20
 
 
-def test_cdk_nag_reports_no_unacknowledged_finding(topology: Topology) -> None:
-    # GIVEN the validation report written during synth  WHEN reading the AwsSolutions pack
+@pytest.mark.parametrize("pack", RULE_PACKS)
+def test_cdk_nag_reports_no_unacknowledged_finding(topology: Topology, pack: str) -> None:
+    # GIVEN the validation report written during synth  WHEN reading one rule pack
     reports = {report["pluginName"]: report for report in topology.validation_report["pluginReports"]}
-    nag = reports["AwsSolutions"]
+    nag = reports[pack]
     # THEN it passed with no open violation (errors would have failed synth; warnings count too)
     assert nag["conclusion"] == "success"
     assert nag["violations"] == []
 
 
-def test_every_cdk_nag_acknowledgement_carries_a_specific_reason(topology: Topology) -> None:
+@pytest.mark.parametrize("pack", RULE_PACKS)
+def test_every_cdk_nag_acknowledgement_carries_a_specific_reason(topology: Topology, pack: str) -> None:
     # GIVEN the findings acknowledged during synth
     reports = {report["pluginName"]: report for report in topology.validation_report["pluginReports"]}
-    acknowledged = reports["AwsSolutions"]["suppressedViolations"]
-    assert acknowledged, "expected acknowledged findings (public ALB, replication wildcards...)"
+    acknowledged = reports[pack]["suppressedViolations"]
+    assert acknowledged, "expected acknowledged findings (public ALB, replication wildcards, pinned runtime...)"
     # THEN each one says why, in more than a word or two
     for finding in acknowledged:
         assert len(finding.get("reason", "").split()) >= 6, finding["ruleName"]
+
+
+def test_every_acknowledgement_of_the_app_matched_a_finding(topology: Topology) -> None:
+    # GIVEN every acknowledgement given while composing the app, and the findings they suppressed
+    given = acknowledgements(topology.stacks.primary.controller.node.root)
+    used = used_acknowledgements(topology.validation_report)
+    # THEN there are many, and each suppressed at least one finding (synth also refuses a stale one)
+    assert len(given) > 100
+    assert given - used == set()
 
 
 def cfn_lint_errors(topology: Topology) -> list[str]:

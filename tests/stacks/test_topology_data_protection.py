@@ -141,8 +141,28 @@ def test_the_standbys_bucket_replicates_back_to_the_primarys(topology: Topology)
     assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
     assert rule["Destination"]["ReplicationTime"]["Status"] == "Enabled"
     assert rule["Destination"]["Metrics"]["Status"] == "Enabled"
-    # AND it never syncs replica modifications (what could send replicas back: no loop)
-    assert "SourceSelectionCriteria" not in rule
+    # AND it replicates SSE-KMS objects, and never syncs replica modifications (what could
+    # send replicas back: no loop)
+    assert rule["SourceSelectionCriteria"] == {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    # AND the replicas are re-encrypted under a key of the primary's (the token joined in)
+    assert set(rule["Destination"]["EncryptionConfiguration"]) == {"ReplicaKmsKeyID"}
+
+
+def test_the_reverse_rule_re_encrypts_replicas_under_the_primarys_data_key(topology: Topology) -> None:
+    # GIVEN the primary's storage stack and its data key (aliased key_alias("data"))
+    template = topology.template_json("storage", "primary")
+    [data_key] = [
+        alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+        for alias in resources_of(template, "AWS::KMS::Alias").values()
+        if alias["Properties"]["AliasName"] == topology.names.key_alias("data")
+    ]
+    # WHEN reading the reverse rule's create call as synthesized
+    [resource] = [r for r in template["Resources"].values() if r["Type"] == "Custom::SwitchyardReverseReplication"]
+    create = resource["Properties"]["Create"]
+    # THEN the call carries that key's ARN as the replica key
+    parts = create["Fn::Join"][1]
+    index = parts.index({"Fn::GetAtt": [data_key, "Arn"]})
+    assert parts[index - 1].endswith('"ReplicaKmsKeyID":"')
 
 
 def test_the_reverse_replication_role_reads_the_standby_and_writes_the_primary_only(topology: Topology) -> None:

@@ -10,6 +10,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk.assertions import Template
 
 from stacks.components.failover_record import FailoverRecord
+from stacks.shared.grants import FAILOVER_RECORD_TYPES
 from switchyard.config import EnvironmentConfig, load_environment
 from switchyard.contract import APP_HTTPS_PORT, FAILOVER_BY_ROLE, HEALTH_CHECK_PURPOSES, SWITCH_ENDPOINT, Names
 from switchyard.model import Role
@@ -161,3 +162,17 @@ def test_the_switch_check_follows_the_regions_own_function_url(topology: Topolog
     domain = check["FullyQualifiedDomainName"]
     assert domain["Fn::Select"][0] == 2
     assert domain["Fn::Select"][1]["Fn::Split"][1]["Fn::GetAtt"][0] in url_ids
+
+
+def test_the_record_edit_grant_covers_the_deployed_failover_records(topology: Topology) -> None:
+    # GIVEN the application's failover records as deployed in both regions
+    name = topology.config.dns.record_name + "."
+    records = [
+        resource["Properties"]
+        for template in topology.all_templates.values()
+        for resource in resources_of(template, "AWS::Route53::RecordSet").values()
+        if resource["Properties"]["Name"] == name and "Failover" in resource["Properties"]
+    ]
+    # THEN the flip's record edit (ChangeResourceRecordSetsRecordTypes) may upsert each of their types
+    assert len(records) == 2
+    assert {record["Type"] for record in records} <= set(FAILOVER_RECORD_TYPES)

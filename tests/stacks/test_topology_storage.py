@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
@@ -13,16 +16,21 @@ from switchyard.config import Storage, load_environment
 from tests.stacks.topology import Topology, bare_stack, resources_of
 
 DESTINATION_ARN = "arn:aws:s3:::destination-bucket"
+DESTINATION_KEY = "arn:aws:kms:us-west-2:111111111111:alias/destination-key"
+
+
+def data_bucket(stack: cdk.Stack, bucket_name: str, **settings: Any) -> DataBucket:
+    """A DataBucket in ``stack`` with its own log bucket and key, and ``settings``."""
+    access_logs = s3.Bucket(stack, "AccessLogs")
+    key = kms.Key(stack, "Key")
+    return DataBucket(stack, "Data", bucket_name=bucket_name, access_logs=access_logs, encryption_key=key, **settings)
 
 
 @pytest.fixture(scope="module")
 def replicating_bucket(tmp_path_factory: pytest.TempPathFactory) -> Template:
     config = load_environment("dev")
     stack = bare_stack(config, config.regions.primary, tmp_path_factory.mktemp("bucket"))
-    access_logs = s3.Bucket(stack, "AccessLogs")
-    DataBucket(
-        stack, "Data", bucket_name="source-bucket", access_logs=access_logs, replicate_to_bucket_arn=DESTINATION_ARN
-    )
+    data_bucket(stack, "source-bucket", replicate_to_bucket_arn=DESTINATION_ARN, replica_key_alias_arn=DESTINATION_KEY)
     return Template.from_stack(stack)
 
 
@@ -57,10 +65,12 @@ def test_a_replicating_bucket_sends_every_object_and_delete_marker_to_the_destin
                         {
                             "Status": "Enabled",
                             "DeleteMarkerReplication": {"Status": "Enabled"},
+                            "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
                             "Destination": Match.object_like(
                                 {
                                     "Bucket": DESTINATION_ARN,
                                     "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
+                                    "EncryptionConfiguration": {"ReplicaKmsKeyID": DESTINATION_KEY},
                                 }
                             ),
                         }
@@ -87,10 +97,20 @@ def test_data_buckets_are_versioned_encrypted_private_and_ssl_only(topology: Top
         region = topology.config.regions.primary if role == "primary" else topology.config.regions.standby
         bucket_id = _data_bucket_id(template, topology.names.bucket(region))
         bucket = template["Resources"][bucket_id]["Properties"]
-        # THEN the data bucket keeps versions, encrypts at rest and blocks every public path
+        # THEN the data bucket keeps versions, encrypts at rest with the stack's data key (and
+        # S3 Bucket Keys), and blocks every public path
         assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
-        default = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
-        assert default["SSEAlgorithm"] in {"AES256", "aws:kms"}
+        [rule] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        keys = resources_of(template, "AWS::KMS::Key")
+        aliases = {
+            a["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]: a["Properties"]["AliasName"]
+            for a in resources_of(template, "AWS::KMS::Alias").values()
+        }
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        key_id = rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][0]
+        assert key_id in keys
+        assert aliases[key_id] == topology.names.key_alias("data")
+        assert rule["BucketKeyEnabled"] is True
         assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
         # AND its bucket policy denies any request without TLS
         policies = [
@@ -128,7 +148,7 @@ def test_current_versions_expire_in_the_standby_only_when_configured(tmp_path_fa
     config = load_environment("dev")
     stack = bare_stack(config, config.regions.standby, tmp_path_factory.mktemp("expiry"))
     expiry = Storage(standby_noncurrent_expiry_days=3, standby_expiry_days=90)
-    DataBucket(stack, "Data", bucket_name="standby-bucket", access_logs=s3.Bucket(stack, "Logs"), expiry=expiry)
+    data_bucket(stack, "standby-bucket", expiry=expiry)
     # WHEN synthesized  THEN the rule expires current versions after those days too
     Template.from_stack(stack).has_resource_properties(
         "AWS::S3::Bucket",
@@ -141,3 +161,12 @@ def test_current_versions_expire_in_the_standby_only_when_configured(tmp_path_fa
             },
         },
     )
+
+
+def test_a_replicating_bucket_needs_the_destinations_key(tmp_path: Path) -> None:
+    # GIVEN a bucket told to replicate without the destination's key  WHEN built
+    # THEN the synth fails naming the missing half (replicas would stay under the source's key)
+    config = load_environment("dev")
+    stack = bare_stack(config, config.regions.primary, tmp_path)
+    with pytest.raises(ValueError, match="replica_key_alias_arn"):
+        data_bucket(stack, "source-bucket", replicate_to_bucket_arn=DESTINATION_ARN)

@@ -63,11 +63,31 @@ def enclosing_parallel(task: str) -> dict[str, Any] | None:
     return None
 
 
-def test_first_state_runs_the_validate_handler() -> None:
-    # GIVEN the definition WHEN reading its start THEN it is a Task invoking validate
+def test_the_first_states_refuse_input_that_is_not_an_object_then_run_the_validate_handler() -> None:
+    # GIVEN the definition WHEN reading its start
     first = DEFINITION["States"][DEFINITION["StartAt"]]
-    assert first["Type"] == "Task"
-    assert step_of(first) == "validate"
+    # THEN it reads the input from the context object without applying a path to it
+    # (a path over a null input is an uncatchable States.Runtime in Step Functions)
+    assert first["Type"] == "Pass"
+    assert first["InputPath"] is None
+    assert first["Parameters"] == {"input.$": "$$.Execution.Input"}
+    # AND a Choice sends null, strings, numbers and booleans to a Fail named Switchyard.InvalidInput
+    choice = DEFINITION["States"][first["Next"]]
+    assert choice["Type"] == "Choice"
+    (rule,) = choice["Choices"]
+    assert {next(iter(set(test) - {"Variable"})) for test in rule["Or"]} == {
+        "IsNull",
+        "IsString",
+        "IsNumeric",
+        "IsBoolean",
+    }
+    assert DEFINITION["States"][rule["Next"]] | {"Cause": ""} == {
+        "Type": "Fail",
+        "Error": "Switchyard.InvalidInput",
+        "Cause": "",
+    }
+    # AND everything else goes straight to the Task invoking validate, before any other task
+    assert step_of(DEFINITION["States"][choice["Default"]]) == "validate"
 
 
 def test_every_runbook_step_has_a_task() -> None:

@@ -21,7 +21,16 @@ def test_dry_run_runs_only_the_checks_and_changes_nothing(standby: RunbookWorld)
     report = standby.run(standby.request(action="dry-run"), name="dry-run-INC-42")
     # THEN it succeeds with the preflight findings, never takes the lock and makes no mutating call
     assert report.status == "SUCCEEDED"
-    assert report.states == ["Validate", "IsInputValid", "BeginRunbook", "IsDryRun", "DryRunPreflight", "DryRunReport"]
+    assert report.states == [
+        "TakeInput",
+        "IsInputAnObject",
+        "Validate",
+        "IsInputValid",
+        "BeginRunbook",
+        "IsDryRun",
+        "DryRunPreflight",
+        "DryRunReport",
+    ]
     assert report.output is not None
     assert report.output["preflight"]["step"] == "preflight"
     assert standby.mutating_calls() == []
@@ -72,7 +81,12 @@ def test_failback_returns_traffic_to_the_configured_primary(dev_config: Environm
     primary, standby = dev_config.regions.pair
     with runbook_world(dev_config, primary) as world:
         after_failover = DesiredState(
-            active_region=standby, epoch=1, fenced_region=primary, updated_by="t", reason="r", updated_at="2026-01-01"
+            active_region=standby,
+            epoch=1,
+            fenced_region=primary,
+            updated_by="t",
+            reason="r",
+            updated_at="2026-01-01T00:00:00Z",
         )
         for region in dev_config.regions.pair:
             write_desired_state(dev_config, region, after_failover)

@@ -1,5 +1,9 @@
 """Bad runbook input fails the execution in its first states with a clear error, and the
-controller's ApiCallLog shows zero mutating calls."""
+controller's ApiCallLog shows zero mutating calls.
+
+Input that is not a JSON object (null, a string, a number, a boolean) is refused by the
+state machine itself before any task (IsInputAnObject -> InputNotAnObject); anything else
+by the Validate task's strict model (InputRejected)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from switchyard.config import load_environment
 from tests.statemachine.conftest import RunbookWorld, runbook_world
 
 NOT_AN_OBJECT = '"failover"'
+NOT_AN_OBJECT_CAUSE = "the input must be a JSON object"
 BAD_INPUTS: list[tuple[str, dict[str, Any] | str, str]] = [
     ("unknown-action", {"action": "promote"}, "action"),
     ("region-outside-pair", {"target_region": "ap-south-1"}, "not one of the configured pair"),
@@ -25,7 +30,15 @@ BAD_INPUTS: list[tuple[str, dict[str, Any] | str, str]] = [
     ("missing-reason", {"reason": None}, "reason"),
     ("failback-to-the-standby", {"action": "failback"}, "failback returns to the configured primary"),
     ("requester-with-spaces", {"requested_by": "alice bob"}, "requested_by"),
-    ("not-an-object", NOT_AN_OBJECT, "must be a JSON object"),
+    ("requester-look-alike", {"requested_by": "\u0430lice"}, "requested_by"),  # Cyrillic a
+    ("requester-zero-width", {"requested_by": "al\u200bice"}, "requested_by"),
+    ("reason-with-control-character", {"reason": "primary\x1b[2J down"}, "control or invisible characters"),
+    ("oversized-input", {"reason": "x" * 500, "padding": "y" * 10_000}, "more than the 8192 bytes allowed"),
+    ("not-an-object", NOT_AN_OBJECT, NOT_AN_OBJECT_CAUSE),
+    ("null", "null", NOT_AN_OBJECT_CAUSE),
+    ("a-number", "42", NOT_AN_OBJECT_CAUSE),
+    ("a-boolean", "true", NOT_AN_OBJECT_CAUSE),
+    ("an-array", '[{"action": "failover"}]', "field 'request': Input should be a valid dictionary"),
 ]
 
 
@@ -50,7 +63,10 @@ def test_bad_input_is_rejected_before_anything_changes(
     assert report.status == "FAILED"
     assert report.error == "Switchyard.InvalidInput"
     assert complaint in (report.cause or "")
-    assert report.states[-1] in {"InputRejected", "ValidationErrored"}
+    assert report.states[-1] in {"InputNotAnObject", "InputRejected", "ValidationErrored"}
     assert "TakeLock" not in report.states
+    # AND input that is not an object never reaches a task
+    if complaint == NOT_AN_OBJECT_CAUSE:
+        assert report.states == ["TakeInput", "IsInputAnObject", "InputNotAnObject"]
     new_calls = world.controller.call_log.snapshot()[calls_before:]
     assert [call.operation for call in new_calls if call.mutating] == []

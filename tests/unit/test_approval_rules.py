@@ -168,3 +168,39 @@ def test_an_approval_age_outside_a_minute_to_an_hour_is_rejected(dev_config: Env
     raw = dev_config.model_dump(mode="json", exclude={"name"}) | {"approvals": {"max_age_seconds": seconds}}
     with pytest.raises(ConfigError, match=r"field 'approvals\.max_age_seconds'"):
         parse_environment("dev", raw)
+
+
+# -- what an approval may hold (strict: switchyard.model Identity, Timestamp, FreeText) ---------
+VALID_APPROVAL = {
+    "approved_by": "assumed-role/switchyard-dev-us-west-2-operator/bob",
+    "approved_at": "2026-11-24T21:30:00Z",
+    "note": "accept the lag",
+    "accepted_lag_seconds": 120,
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "complaint"),
+    [
+        ("approved_at", "2026-11-24", "ISO 8601 timestamp with a date, a time and a time zone"),
+        ("approved_at", "2026-11-24T21:30:00", "ISO 8601 timestamp with a date, a time and a time zone"),
+        ("approved_at", 1_795_000_000, "ISO 8601 timestamp with a date, a time and a time zone"),
+        ("accepted_lag_seconds", "120", "valid number"),
+        ("accepted_lag_seconds", True, "valid number"),
+        ("approved_by", "assumed-role/operator/b\u043eb", "should match pattern"),  # Cyrillic o
+        ("approved_by", "assumed-role/operator/bo\u200bb", "should match pattern"),
+        ("note", "accept\nthe lag", "control or invisible characters"),
+    ],
+    ids=["bare-date", "naive", "epoch-seconds", "lag-string", "lag-bool", "look-alike", "zero-width", "newline"],
+)
+def test_an_approval_refuses_coerced_or_disguised_values(field: str, value: object, complaint: str) -> None:
+    # GIVEN a valid approval with one field lax or disguised WHEN parsed THEN it is refused, naming the field
+    with pytest.raises(ValidationError, match=field) as raised:
+        Approval.model_validate({**VALID_APPROVAL, field: value})
+    assert complaint in str(raised.value)
+
+
+def test_a_valid_approval_keeps_its_zone_aware_time() -> None:
+    parsed = Approval.model_validate(VALID_APPROVAL)
+    assert parsed.approved_at == datetime(2026, 11, 24, 21, 30, tzinfo=UTC)
+    assert parsed.accepted_lag_seconds == 120.0

@@ -528,10 +528,11 @@ def test_runbook_happy_path_succeeds_fencing_before_promoting() -> None:
     # WHEN the real runbook runs
     execution, _ = run_runbook(Handlers)
 
-    # THEN it succeeds, validating first, fencing before promoting, verifying after both
+    # THEN it succeeds, checking the input is an object, then validating, first,
+    # fencing before promoting, verifying after both
     states = execution.states
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
-    assert states[0] == "Validate"
+    assert states[:3] == ["TakeInput", "IsInputAnObject", "Validate"]
     assert states.index("Fence") < states.index("Promote") < states.index("Verify")
     assert states[-1] == "RunbookSucceeded"
     assert execution.output["results"]["verify"]["status"] == "done"

@@ -196,3 +196,51 @@ def test_shipped_environments_name_a_witness_of_their_pairs_set(name: str, expec
 
     # THEN its state table spans the pair plus a witness, three regions of one MRSC set
     assert (regions.primary, regions.standby, regions.witness) == expected
+
+
+# -- the traffic switch's reserved concurrency ([traffic_switch]) ------------------------------
+@pytest.mark.parametrize(
+    ("reserved", "message"),
+    [
+        (0, r"field 'traffic_switch\.reserved_concurrency': 0 is outside 1\.\.100: 0 would throttle every request"),
+        (101, r"field 'traffic_switch\.reserved_concurrency': 101 is outside 1\.\.100: .*takes concurrency"),
+        ("many", r"field 'traffic_switch\.reserved_concurrency': Input should be a valid integer"),
+        (
+            6,
+            r"field 'traffic_switch\.reserved_concurrency': 6 is below the 7 Route 53's checkers need at "
+            r"dns\.health_check_interval_seconds = 10 \(32 checkers, each answer up to 2 s\)",
+        ),
+    ],
+)
+def test_a_reservation_outside_what_the_checkers_need_and_the_account_can_spare_is_refused(
+    reserved: object, message: str
+) -> None:
+    # GIVEN dev (checks every 10 s) with this reservation for the switch
+    raw = _raw()
+    raw["traffic_switch"] = {"reserved_concurrency": reserved}
+    # WHEN it is parsed THEN the error names the environment, the field and why
+    with pytest.raises(ConfigError, match=r"environment 'dev' \(test\.toml\): .*" + message):
+        parse_environment("dev", raw, source="test.toml")
+
+
+@pytest.mark.parametrize(("interval", "floor"), [(10, 7), (30, 3)])
+def test_the_smallest_reservation_follows_the_health_check_interval(interval: int, floor: int) -> None:
+    # GIVEN checks every `interval` seconds: 32 checkers, each answer busy for up to 2 s
+    raw = _raw()
+    raw["dns"]["health_check_interval_seconds"] = interval
+    # WHEN the reservation is exactly the floor THEN it loads; one less is refused
+    raw["traffic_switch"] = {"reserved_concurrency": floor}
+    assert parse_environment("dev", raw, source="test.toml").traffic_switch.reserved_concurrency == floor
+    raw["traffic_switch"] = {"reserved_concurrency": floor - 1}
+    with pytest.raises(ConfigError, match=rf"{floor - 1} is below the {floor} Route 53's checkers need"):
+        parse_environment("dev", raw, source="test.toml")
+
+
+def test_the_switch_reserves_twenty_by_default_and_in_every_shipped_environment() -> None:
+    # GIVEN dev without a [traffic_switch] section  THEN the switch reserves 20
+    raw = _raw()
+    raw.pop("traffic_switch", None)
+    assert parse_environment("dev", raw, source="test.toml").traffic_switch.reserved_concurrency == 20
+    # AND every shipped environment sets its reservation on purpose (the file names it)
+    for name in available_environments():
+        assert _raw(name)["traffic_switch"]["reserved_concurrency"] == 20, name

@@ -24,7 +24,14 @@ def after_failover(fakes: Fakes, config: EnvironmentConfig) -> None:
     primary is a standalone writer that may hold lost writes."""
     east, west = config.regions.primary, config.regions.standby
     fakes.seed_desired(
-        DesiredState(active_region=west, epoch=1, fenced_region=east, updated_by="arn:run", reason="f", updated_at="t")
+        DesiredState(
+            active_region=west,
+            epoch=1,
+            fenced_region=east,
+            updated_by="arn:run",
+            reason="f",
+            updated_at="2026-01-01T00:00:00Z",
+        )
     )
     fakes.database.writers = {east, west}
     fakes.state.record_lost_writes(east, epoch=1, record={"old_primary": east, "why": "RDS replica promotion"})

@@ -29,7 +29,12 @@ def failed_over(dev_config: EnvironmentConfig) -> Fakes:
     fakes.database.writers = {east, west}
     fakes.seed_desired(
         DesiredState(
-            active_region=west, epoch=4, fenced_region=east, updated_by="tests", reason="failover", updated_at="t"
+            active_region=west,
+            epoch=4,
+            fenced_region=east,
+            updated_by="tests",
+            reason="failover",
+            updated_at="2026-01-01T00:00:00Z",
         )
     )
     return fakes

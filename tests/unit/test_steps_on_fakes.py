@@ -69,7 +69,14 @@ def test_validate_refuses_a_failback_until_lost_writes_are_acknowledged(
 ) -> None:
     east, west = dev_config.regions.primary, dev_config.regions.standby
     fakes.seed_desired(
-        DesiredState(active_region=west, epoch=1, fenced_region=east, updated_by="x", reason="f", updated_at="t")
+        DesiredState(
+            active_region=west,
+            epoch=1,
+            fenced_region=east,
+            updated_by="x",
+            reason="f",
+            updated_at="2026-01-01T00:00:00Z",
+        )
     )
     fakes.state.record_lost_writes(east, epoch=1, record={"old_primary": east, "why": "RDS replica promotion"})
     failback = runbook(dev_config, Action.FAILBACK, east, name="failback-INC-1")
@@ -170,7 +177,10 @@ def test_fence_refuses_when_a_newer_epoch_exists(fakes: Fakes, dev_config: Envir
     east, west = dev_config.regions.primary, dev_config.regions.standby
     state, _ = run(fakes, runbook(dev_config, Action.FAILOVER, west), "lock")
     fakes.state.write_desired(
-        west, DesiredState(active_region=east, epoch=7, updated_by="other", reason="newer", updated_at="t")
+        west,
+        DesiredState(
+            active_region=east, epoch=7, updated_by="other", reason="newer", updated_at="2026-01-01T00:00:00Z"
+        ),
     )
 
     result = STEPS["fence"](state, fakes.deps(west))
@@ -285,7 +295,7 @@ def test_flip_refuses_when_a_newer_epoch_exists(fakes: Fakes, dev_config: Enviro
     # GIVEN a newer run wrote epoch 5 after this run (epoch 1) promoted
     east, west = dev_config.regions.primary, dev_config.regions.standby
     state, _ = run(fakes, runbook(dev_config, Action.FAILOVER, west), "lock", "fence", "promote")
-    newer = DesiredState(active_region=east, epoch=5, updated_by="other", reason="r", updated_at="2026-01-01")
+    newer = DesiredState(active_region=east, epoch=5, updated_by="other", reason="r", updated_at="2026-01-01T00:00:00Z")
     fakes.seed_desired(newer)
 
     # WHEN flip runs THEN it stops for a human and leaves the newer state alone

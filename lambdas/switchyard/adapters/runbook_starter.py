@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import Names
+from switchyard.model import check_execution_name
 from switchyard.retry import ClientFactory, error_code
 
 
@@ -23,13 +24,16 @@ class RunbookStarter(Protocol):
 
 class StepFunctionsRunbookStarter:
     """StartExecution with a deterministic name: a duplicate start (same name) finds
-    the existing execution instead of starting a second one."""
+    the existing execution instead of starting a second one. The name must be a safe
+    execution name (``switchyard.model.check_execution_name``: ASCII letters, digits,
+    '-' and '_'), checked before the call: it also becomes part of the lock holder's ARN."""
 
     def __init__(self, config: EnvironmentConfig, clients: ClientFactory) -> None:
         self._names = Names(config)
         self._clients = clients
 
     def start(self, region: str, *, name: str, runbook_input: dict[str, Any]) -> StartedRun:
+        check_execution_name(name)
         arn = self._names.state_machine_arn(region)
         stepfunctions = self._clients.client("stepfunctions", region)
         try:

@@ -15,6 +15,15 @@ raised ``from`` the original:
   its failure path, which records it and pages.
 - ``InvalidRunbookInputError``: the document itself is malformed (a state machine bug).
 
+Every message built here is cut to ``switchyard.model.MAX_PROBLEM_CHARS`` (:func:`bounded`):
+it is logged, returned to the state machine (a Fail state's cause) and shown to an
+operator, and a 2 MB field name or AWS error text must not travel whole. This handler
+never logs pydantic's own ``str(ValidationError)`` (which echoes each bad ``input_value``):
+the problem is described field by field without the values
+(``describe_validation_error``), and a document past ``switchyard.model.MAX_REQUEST_BYTES``
+(the request) or ``switchyard.runbook_state.MAX_STATE_DOCUMENT_BYTES`` (the whole document)
+is refused by its size alone, before any field is parsed.
+
 Operator input that does not validate never raises: the ``validate`` handler returns a
 ``needs_human`` result whose message names the bad field, before any mutating call.
 
@@ -34,7 +43,7 @@ from switchyard.contract import WARM_UP_EVENT
 from switchyard.deps import RunbookDeps
 from switchyard.handlers.environment import describe_validation_error, handler_deps
 from switchyard.handlers.observability import count_step, logger, metric_name, tracer
-from switchyard.model import Finding, Severity, StepResult, StepStatus
+from switchyard.model import Finding, Severity, StepResult, StepStatus, bounded
 from switchyard.retry import error_code, is_retryable
 from switchyard.runbook_state import RunbookState
 from switchyard.steps import STEPS, RetryableStepError
@@ -73,8 +82,8 @@ def step_error(step: str, exc: Exception) -> RetryableStepError | StepFailedErro
     cause = _cause_fields(exc)
     where = f"{cause['error_code']} from {cause['operation']}" if cause["error_code"] else cause["error_type"]
     if is_retryable(exc):
-        return RetryableStepError(f"step {step}: {where}, retryable: {exc}")
-    return StepFailedError(f"step {step}: {where}, not retryable: {exc}")
+        return RetryableStepError(bounded(f"step {step}: {where}, retryable: {exc}"))
+    return StepFailedError(bounded(f"step {step}: {where}, not retryable: {exc}"))
 
 
 def _rejected(step: str, problem: str) -> StepResult:
@@ -102,7 +111,7 @@ def run_step_handler(step: str, event: Any, deps: RunbookDeps | None = None) -> 
     try:
         state = RunbookState.model_validate(event)
     except ValidationError as exc:
-        problem = describe_validation_error(exc)
+        problem = bounded(describe_validation_error(exc))
         logger.warning("runbook input rejected", extra={"step": step, "problem": problem})
         count_step(step, "InputRejected")
         if step == "validate":

@@ -8,12 +8,16 @@ mutating call. So is a failback while any lost-writes record (``lost-writes#<app
 left by a data-losing failover) is not acknowledged: failing back rebuilds the old primary,
 and the writes only it holds must have been looked at first
 (``switchyard acknowledge-lost-writes``, runbooks/failback.md).
+
+The request itself was validated strictly before this step runs (switchyard.model:
+no coercion, ASCII identities, bounded free text, a size cap); text this step quotes
+from the table (a lost-writes record's cause) is cut to ``MAX_PROBLEM_CHARS`` (:func:`bounded`).
 """
 
 from __future__ import annotations
 
 from switchyard.deps import RunbookDeps
-from switchyard.model import Action, DesiredState, Severity, StepResult, StepStatus
+from switchyard.model import Action, DesiredState, Severity, StepResult, StepStatus, bounded
 from switchyard.runbook_state import RunbookState
 from switchyard.steps._common import StepRun, start
 
@@ -81,8 +85,10 @@ def _unacknowledged_lost_writes(run: StepRun, desired: DesiredState | None) -> S
         run.finding(
             "lost-writes",
             Severity.BLOCKER,
-            f"epoch {epoch}: {record.get('old_primary')} may hold writes lost in the failover ({record.get('why')}); "
-            f"snapshot {snapshot}; reconcile them, then: {command}",
+            bounded(
+                f"epoch {epoch}: {record.get('old_primary')} may hold writes lost in the failover "
+                f"({record.get('why')}); snapshot {snapshot}; reconcile them, then: {command}"
+            ),
             epoch=epoch,
             snapshot=record.get("snapshot"),
         )

@@ -8,6 +8,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from stacks.controller.operator_access import OperatorAccess
+from stacks.shared.grants import LOCK_RELEASE_ATTRIBUTES, LOST_WRITES_ACKNOWLEDGE_ATTRIBUTES
 from stacks.shared.policy import is_read_only
 from switchyard.config import EnvironmentConfig
 from tests.stacks.controller.builders import BareStack, actions_on, as_list, bare_stack
@@ -101,10 +102,26 @@ def test_operators_write_only_the_lock_and_the_lost_writes_items(built, statemen
     # THEN there are two, each updating one item kind only, with MFA: the lock (break-glass
     # unlock) and the lost-writes records (switchyard acknowledge-lost-writes)
     assert [as_list(write["Action"]) for write in writes] == [["dynamodb:UpdateItem"], ["dynamodb:UpdateItem"]]
+    # AND each may touch only the attributes its CLI command sets or checks, reading nothing back
+    returns_nothing = {"StringEquals": {"dynamodb:ReturnValues": "NONE"}}
     assert [write["Condition"] for write in writes] == [
-        {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [given.names.lock_key]}, **MFA},
-        {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"lost-writes#{given.config.application}#*"]}, **MFA},
+        {
+            "ForAllValues:StringEquals": {
+                "dynamodb:LeadingKeys": [given.names.lock_key],
+                "dynamodb:Attributes": list(LOCK_RELEASE_ATTRIBUTES),
+            },
+            **returns_nothing,
+            **MFA,
+        },
+        {
+            "ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"lost-writes#{given.config.application}#*"]},
+            "ForAllValues:StringEquals": {"dynamodb:Attributes": list(LOST_WRITES_ACKNOWLEDGE_ATTRIBUTES)},
+            **returns_nothing,
+            **MFA,
+        },
     ]
+    # AND the acknowledgement cannot rewrite the record's snapshot (what the reconciler recorded)
+    assert "snapshot" not in LOST_WRITES_ACKNOWLEDGE_ATTRIBUTES
 
 
 MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
+from stacks.shared.grants import FAILOVER_RECORD_TYPES, LOCK_RELEASE_ATTRIBUTES, LOST_WRITES_SNAPSHOT_ATTRIBUTES
 from stacks.shared.policy import Permission, is_read_only
 from switchyard.alarms import HEALTH_SIGNAL_ALARMS
 from switchyard.config import EnvironmentConfig
+from switchyard.contract import APP_TIER_TAG, STATE_TABLE_KEY
 from tests.stacks.controller.builders import (
     BareStack,
     actions_on,
@@ -113,6 +116,85 @@ def test_fence_scales_only_the_other_regions_asg(dev_standby) -> None:
     assert actions_on(statements, "autoscaling:SetDesiredCapacity") == [given.names.asg_arn(given.other_region)]
 
 
+def statements_allowing(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [statement for statement in statements if action in as_list(statement["Action"])]
+
+
+@pytest.mark.parametrize(
+    ("role", "where"),
+    [
+        ("ControllerFunctionsScaleUpRole", "region"),
+        ("ControllerFunctionsReconcilerRole", "region"),
+        ("ControllerFunctionsFenceRole", "other_region"),
+    ],
+)
+def test_scaling_needs_the_tag_the_stack_puts_on_the_group(dev_standby, role: str, where: str) -> None:
+    # GIVEN every statement of a scaling function that allows a scaling call
+    given, template = dev_standby
+    region = getattr(given, where)
+    statements = role_statements(template, role)
+    scaling = [
+        *statements_allowing(statements, "autoscaling:SetDesiredCapacity"),
+        *statements_allowing(statements, "autoscaling:UpdateAutoScalingGroup"),
+    ]
+    # THEN each requires the app-tier tag with the group's own name (the stack's tag, app_tier.py)
+    assert scaling
+    for statement in scaling:
+        assert statement["Condition"]["StringEquals"] == {
+            f"autoscaling:ResourceTag/{APP_TIER_TAG}": given.names.asg(region)
+        }
+
+
+@pytest.mark.parametrize("role", ["ControllerFunctionsReconcilerRole", "ControllerFunctionsFenceRole"])
+def test_lowering_the_minimum_is_bounded_by_the_warm_minimum_and_the_max(dev_standby, role: str) -> None:
+    # GIVEN the one statement allowing UpdateAutoScalingGroup
+    given, template = dev_standby
+    (update,) = statements_allowing(role_statements(template, role), "autoscaling:UpdateAutoScalingGroup")
+    capacity = given.config.capacity
+    # THEN it holds that action alone (SetDesiredCapacity carries no size keys, so a size
+    # condition would deny it), needs MinSize at most the warm minimum, and MaxSize (if the
+    # request sets one) at most the configured max
+    assert as_list(update["Action"]) == ["autoscaling:UpdateAutoScalingGroup"]
+    assert update["Condition"]["NumericLessThanEquals"] == {"autoscaling:MinSize": str(capacity.standby_warm_min)}
+    assert update["Condition"]["NumericLessThanEqualsIfExists"] == {"autoscaling:MaxSize": str(capacity.max)}
+
+
+@pytest.mark.parametrize(
+    ("role", "attributes"),
+    [
+        ("ControllerFunctionsReleaseRole", LOCK_RELEASE_ATTRIBUTES),
+        ("ControllerFunctionsReconcilerRole", LOST_WRITES_SNAPSHOT_ATTRIBUTES),
+        ("ControllerFunctionsFenceRole", LOST_WRITES_SNAPSHOT_ATTRIBUTES),
+        ("ControllerFunctionsRejoinRole", LOST_WRITES_SNAPSHOT_ATTRIBUTES),
+    ],
+)
+def test_update_item_names_the_attributes_it_may_touch(controller, role: str, attributes: tuple[str, ...]) -> None:
+    # GIVEN the function's UpdateItem statement (the lock release, or the lost-writes snapshot record)
+    _, template = controller
+    (update,) = statements_allowing(role_statements(template, role), "dynamodb:UpdateItem")
+    # THEN it may touch exactly those attributes, the key among them, and read nothing back
+    assert update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == list(attributes)
+    assert STATE_TABLE_KEY in attributes
+    assert update["Condition"]["StringEquals"] == {"dynamodb:ReturnValues": "NONE"}
+
+
+def test_the_record_edit_only_upserts_the_failover_records(controller) -> None:
+    # GIVEN the flip's record edit
+    given, template = controller
+    (edit,) = statements_allowing(
+        role_statements(template, "ControllerFunctionsFlipRole"), "route53:ChangeResourceRecordSets"
+    )
+    # THEN only UPSERT changes of the application's record, of the failover records' types
+    assert edit["Resource"] == given.names.hosted_zone_arn
+    assert edit["Condition"] == {
+        "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [given.config.dns.record_name],
+            "route53:ChangeResourceRecordSetsRecordTypes": list(FAILOVER_RECORD_TYPES),
+            "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+        }
+    }
+
+
 @pytest.mark.parametrize(
     ("role", "where"),
     [("ControllerFunctionsReconcilerRole", "region"), ("ControllerFunctionsFenceRole", "other_region")],
@@ -180,7 +262,11 @@ def test_every_state_table_write_is_limited_to_the_items_its_function_owns(contr
     replicas = {given.names.state_table_arn(region) for region in given.config.regions.pair}
     for statement in writes:
         assert set(as_list(statement["Resource"])) <= replicas
-        (keys,) = [condition["dynamodb:LeadingKeys"] for condition in statement["Condition"].values()]
+        (keys,) = [
+            condition["dynamodb:LeadingKeys"]
+            for condition in statement["Condition"].values()
+            if "dynamodb:LeadingKeys" in condition
+        ]
         assert keys
     # AND only the desired-state item is ever written in the other region's replica (fence and flip)
     remote = {
@@ -188,7 +274,7 @@ def test_every_state_table_write_is_limited_to_the_items_its_function_owns(contr
         for statement in writes
         if given.names.state_table_arn(given.other_region) in as_list(statement["Resource"])
         for condition in statement["Condition"].values()
-        for key in condition["dynamodb:LeadingKeys"]
+        for key in condition.get("dynamodb:LeadingKeys", [])
     }
     assert remote == {given.names.desired_state_key}
 
