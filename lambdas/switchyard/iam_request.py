@@ -40,8 +40,11 @@ DYNAMODB_RETURN_VALUES = "dynamodb:ReturnValues"
 # UpdateAutoScalingGroup's size keys, from its MinSize/MaxSize parameters (Service Authorization
 # Reference, "Actions, resources, and condition keys for Amazon EC2 Auto Scaling").
 AUTOSCALING_SIZE_KEYS = {"autoscaling:MinSize": "MinSize", "autoscaling:MaxSize": "MaxSize"}
-# DynamoDB writes always carry ReturnValues, NONE unless set (DynamoDB Developer Guide, "Using
-# IAM policy conditions for fine-grained access control").
+# DynamoDB writes carry ReturnValues when the request sets it. Whether a request that leaves it
+# to its default (NONE) carries the key is not documented; AWS's own policies use
+# StringEqualsIfExists on it (DynamoDB Developer Guide, "Using IAM policy conditions for
+# fine-grained access control", the write-only example), so it is modelled as absent, the worse
+# case for a policy that would require it.
 RETURNS_VALUES = ("PutItem", "UpdateItem", "DeleteItem")
 
 # boto3 service name -> IAM service prefix, where they differ.
@@ -101,8 +104,10 @@ def describe_request(
         keys = _dynamodb_leading_keys(operation, params)
         if keys is not None:
             context[LEADING_KEYS] = keys
-        if operation in RETURNS_VALUES:
-            context[DYNAMODB_RETURN_VALUES] = (str(params.get("ReturnValues", "NONE")),)
+        if operation in RETURNS_VALUES and "ReturnValues" in params:
+            context[DYNAMODB_RETURN_VALUES] = (str(params["ReturnValues"]),)
+        elif operation in RETURNS_VALUES:
+            absent.add(DYNAMODB_RETURN_VALUES)
         attributes = _dynamodb_update_attributes(params) if operation == "UpdateItem" else None
         if attributes is not None:
             context[DYNAMODB_ATTRIBUTES] = attributes

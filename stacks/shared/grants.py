@@ -94,7 +94,9 @@ class Grants:
             if tuple(actions) != UPDATE_ITEM:
                 raise ValueError(f"attributes limit UpdateItem only (PutItem replaces every attribute), not {actions}")
             conditions.setdefault("ForAllValues:StringEquals", {})["dynamodb:Attributes"] = list(attributes)
-            conditions["StringEquals"] = {"dynamodb:ReturnValues": "NONE"}
+            # IfExists: a request that leaves ReturnValues to its default may not carry the key
+            # (AWS's own examples use StringEqualsIfExists on it; same guide)
+            conditions["StringEqualsIfExists"] = {"dynamodb:ReturnValues": "NONE"}
         return Permission(
             actions=tuple(actions),
             resources=tuple(self._names.state_table_arn(region) for region in self._regions(both=both_regions)),

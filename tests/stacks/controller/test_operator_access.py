@@ -103,7 +103,7 @@ def test_operators_write_only_the_lock_and_the_lost_writes_items(built, statemen
     # unlock) and the lost-writes records (switchyard acknowledge-lost-writes)
     assert [as_list(write["Action"]) for write in writes] == [["dynamodb:UpdateItem"], ["dynamodb:UpdateItem"]]
     # AND each may touch only the attributes its CLI command sets or checks, reading nothing back
-    returns_nothing = {"StringEquals": {"dynamodb:ReturnValues": "NONE"}}
+    returns_nothing = {"StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"}}
     assert [write["Condition"] for write in writes] == [
         {
             "ForAllValues:StringEquals": {

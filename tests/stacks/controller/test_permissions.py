@@ -175,7 +175,7 @@ def test_update_item_names_the_attributes_it_may_touch(controller, role: str, at
     # THEN it may touch exactly those attributes, the key among them, and read nothing back
     assert update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"] == list(attributes)
     assert STATE_TABLE_KEY in attributes
-    assert update["Condition"]["StringEquals"] == {"dynamodb:ReturnValues": "NONE"}
+    assert update["Condition"]["StringEqualsIfExists"] == {"dynamodb:ReturnValues": "NONE"}
 
 
 def test_the_record_edit_only_upserts_the_failover_records(controller) -> None:
