@@ -234,6 +234,18 @@ def assert_clear_rejection(exc: ValidationError, kind: Kind) -> None:
     assert len(problem) <= switchyard_model.MAX_PROBLEM_CHARS, (kind.name, len(problem))
 
 
+def assert_only_well_formed_accepted(
+    parse: Callable[[dict[str, Any]], object], value: dict[str, Any], kind: Kind | None, what: str
+) -> None:
+    """``value`` parses when it is well-formed (``kind`` None), else is refused naming its field."""
+    refused = refusal(parse, value)
+    if kind is None:
+        assert refused is None, f"a well-formed {what} was refused: {describe_validation_error(refused)}"
+    else:
+        assert refused is not None, f"{kind.name} was accepted: {value}"
+        assert_clear_rejection(refused, kind)
+
+
 # -- the properties ----------------------------------------------------------------------
 @settings(max_examples=800, deadline=None)
 @given(cases(documents(), DOCUMENT_KINDS))
@@ -241,13 +253,8 @@ def test_the_runbook_document_accepts_only_well_formed_documents(case: tuple[dic
     # GIVEN a generated runbook state document, well-formed or with one kind of fault
     document, kind = case
     # WHEN the step handlers' model parses it
-    refused = refusal(RunbookState.model_validate, document)
     # THEN a malformed one is refused with an error naming its field, and a valid one never is
-    if kind is None:
-        assert refused is None, f"a well-formed document was refused: {describe_validation_error(refused)}"
-    else:
-        assert refused is not None, f"{kind.name} was accepted: {document}"
-        assert_clear_rejection(refused, kind)
+    assert_only_well_formed_accepted(RunbookState.model_validate, document, kind, "document")
 
 
 @settings(max_examples=600, deadline=None)
@@ -256,12 +263,7 @@ def test_the_approval_accepts_only_well_formed_approvals(case: tuple[dict[str, A
     # GIVEN a generated approval (what `switchyard approve` sends back to the state machine)
     approval, kind = case
     # WHEN it is parsed  THEN only a well-formed one is accepted, a malformed one named
-    refused = refusal(Approval.model_validate, approval)
-    if kind is None:
-        assert refused is None, f"a well-formed approval was refused: {describe_validation_error(refused)}"
-    else:
-        assert refused is not None, f"{kind.name} was accepted: {approval}"
-        assert_clear_rejection(refused, kind)
+    assert_only_well_formed_accepted(Approval.model_validate, approval, kind, "approval")
 
 
 @st.composite
