@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from switchyard.config import EnvironmentConfig
-from switchyard.model import DesiredState
 from switchyard_cli.cli import ExitCode, build_parser
 from tests.cli.conftest import cli, started_input
 from tests.controller.test_prepare_failback import publish_lag
@@ -23,16 +22,7 @@ def primary(dev_config: EnvironmentConfig) -> Iterator[RunbookWorld]:
     with runbook_world(dev_config, dev_config.regions.primary) as world, world.handlers():
         east, west = dev_config.regions.pair
         world.controller.deps(west).database.promote(west, primary_reachable=True)
-        desired = DesiredState(
-            active_region=west,
-            epoch=2,
-            fenced_region=east,
-            updated_by="tests",
-            reason="failed over",
-            updated_at="2026-01-01T00:00:00Z",
-        )
-        for region in dev_config.regions.pair:
-            world.controller.deps(region).state.write_desired(region, desired)
+        world.controller.standby_active(epoch=2)
         publish_lag(world.controller, east, 0.0)
         yield world
 

@@ -26,7 +26,7 @@ from switchyard.contract import Names
 from switchyard.decision import ProbeOutcome, ProbeResult
 from switchyard.deps import ReadinessPolling, RunbookDeps, build_runbook_deps
 from switchyard.handlers import monitor
-from switchyard.model import Action, RunbookInput
+from switchyard.model import Action, DesiredState, RunbookInput
 from switchyard.retry import ApiCallLog, ClientFactory, EventHook, RetryPolicy
 from switchyard.runbook_state import Approval, RunbookState
 from switchyard.steps import STEPS
@@ -162,6 +162,22 @@ class Controller:
         outage = Outage(region)
         self.hooks.append(EventHook("before-call", outage.refuse, region))
         return outage
+
+    def standby_active(self, *, epoch: int, reason: str = "failed over", by: str = "tests") -> DesiredState:
+        """Write, in both regions' replicas, the desired state after a move to the standby at
+        ``epoch``: the standby active, the configured primary fenced. Returns it."""
+        primary, standby = self.config.regions.primary, self.config.regions.standby
+        desired = DesiredState(
+            active_region=standby,
+            epoch=epoch,
+            fenced_region=primary,
+            updated_by=by,
+            reason=reason,
+            updated_at="2026-01-01T00:00:00Z",
+        )
+        for region in self.config.regions.pair:
+            self.deps(region).state.write_desired(region, desired)
+        return desired
 
     def aws(self, service: str, region: str) -> Any:
         """A plain client for arranging the world (not recorded, no injected faults)."""

@@ -224,11 +224,7 @@ def test_the_public_body_discloses_neither_region_nor_epoch_but_the_log_keeps_th
 ) -> None:
     # GIVEN the standby active at epoch 4 after a failover, the primary fenced
     primary, standby = rds.config.regions.pair
-    flipped = DesiredState(
-        active_region=standby, epoch=4, fenced_region=primary, updated_by="run-4", reason="failover", updated_at=NOW
-    )
-    for region in (primary, standby):
-        rds.deps(region).state.write_desired(region, flipped)
+    rds.standby_active(epoch=4, reason="failover", by="run-4")
 
     # WHEN Route 53 asks each region's switch
     responses = {

@@ -16,7 +16,7 @@ from switchyard.adapters.database import AuroraGlobalDatabase, RdsReplicaDatabas
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import REJOIN_DEADLINE_SECONDS, Names
 from switchyard.deps import RunbookDeps
-from switchyard.model import Action, DesiredState, RunbookInput, StepResult, StepStatus
+from switchyard.model import Action, RunbookInput, StepResult, StepStatus
 from switchyard.runbook_state import RunbookState
 from switchyard.steps import STEPS
 from tests.controller.conftest import Controller
@@ -173,16 +173,7 @@ def test_rds_without_a_lost_writes_record_the_old_primary_is_snapshotted_first(r
     primary, standby = config.regions.primary, config.regions.standby
     deps = rds.deps(primary)
     deps.database.promote(standby, primary_reachable=True)
-    desired = DesiredState(
-        active_region=standby,
-        epoch=3,
-        fenced_region=primary,
-        updated_by="tests",
-        reason="switched",
-        updated_at="2026-01-01T00:00:00Z",
-    )
-    for region in config.regions.pair:
-        rds.deps(region).state.write_desired(region, desired)
+    rds.standby_active(epoch=3, reason="switched")
     publish_lag(rds, primary, 0.0)
 
     # WHEN prepare-failback runs
@@ -232,19 +223,9 @@ def test_rejoin_stops_for_a_human_at_its_deadline(rds: Controller) -> None:
 
 def aurora_switched_over(aurora: Controller) -> None:
     """The standby's cluster is the global writer (a switchover); the desired state says so."""
-    config = aurora.config
-    primary, standby = config.regions.primary, config.regions.standby
+    standby = aurora.config.regions.standby
     aurora.deps(standby).database.promote(standby, primary_reachable=True)
-    desired = DesiredState(
-        active_region=standby,
-        epoch=2,
-        fenced_region=primary,
-        updated_by="tests",
-        reason="switched",
-        updated_at="2026-01-01T00:00:00Z",
-    )
-    for region in config.regions.pair:
-        aurora.deps(region).state.write_desired(region, desired)
+    aurora.standby_active(epoch=2, reason="switched")
 
 
 def test_aurora_old_cluster_rejoined_as_a_secondary_is_ready(aurora: Controller) -> None:

@@ -12,7 +12,6 @@ import pytest
 from drill.stepfunctions import all_states, load_definition
 from switchyard.config import EnvironmentConfig
 from switchyard.contract import REJOIN_POLL_SECONDS
-from switchyard.model import DesiredState
 from tests.controller.test_prepare_failback import publish_lag
 from tests.statemachine.conftest import RunbookWorld, output_results, runbook_world
 
@@ -24,17 +23,7 @@ TAKEOVER_STATES = ("Preflight", "TakeOver", "FlipTrafficFirst", "Fence", "Promot
 def primary(dev_config: EnvironmentConfig) -> Iterator[RunbookWorld]:
     """dev (RDS): the configured primary's runbook, after a failover made the standby active."""
     with runbook_world(dev_config, dev_config.regions.primary) as world:
-        standby = dev_config.regions.standby
-        desired = DesiredState(
-            active_region=standby,
-            epoch=EPOCH,
-            fenced_region=dev_config.regions.primary,
-            updated_by="tests",
-            reason="failed over",
-            updated_at="2026-01-01T00:00:00+00:00",
-        )
-        for region in dev_config.regions.pair:
-            world.controller.deps(region).state.write_desired(region, desired)
+        world.controller.standby_active(epoch=EPOCH)
         yield world
 
 
